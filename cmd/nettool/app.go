@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"reflect"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nettool/nettool/probe/output"
+)
+
+// appEnv is what one run of nettool works with. Commands take their streams
+// and environment from it, never from package os, so tests can run them
+// in-process.
+type appEnv struct {
+	ctx    context.Context // cancelled by Ctrl-C
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+
+	printer *output.Printer // made by printerFor, flushed when the command ends
+}
+
+// cmdSpec builds one command for a run. Each command file registers its own
+// in init, so the commands live apart and the app stays one list.
+type cmdSpec struct {
+	order int
+	build func(e *appEnv) *cli.Command
+}
+
+var (
+	commandSpecs []cmdSpec // top-level commands
+	serveSpecs   []cmdSpec // subcommands of `nettool serve`
+)
+
+func registerCommand(order int, build func(e *appEnv) *cli.Command) {
+	commandSpecs = append(commandSpecs, cmdSpec{order, build})
+}
+
+func registerServe(order int, build func(e *appEnv) *cli.Command) {
+	serveSpecs = append(serveSpecs, cmdSpec{order, build})
+}
+
+func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
+	sorted := append([]cmdSpec(nil), specs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].order < sorted[j].order })
+	cmds := make([]*cli.Command, 0, len(sorted))
+	for _, s := range sorted {
+		cmds = append(cmds, s.build(e))
+	}
+	return cmds
+}
+
+func init() {
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
+}
+
+// envPrefix names every flag's environment variable: --timeout is also
+// NETTOOL_TIMEOUT, --no-color NETTOOL_NO_COLOR.
+const envPrefix = "NETTOOL_"
+
+// newApp builds the CLI for one run.
+func newApp(e *appEnv) *cli.App {
+	app := &cli.App{
+		Name:                 "nettool",
+		Usage:                "network diagnostics: DNS, ping, TCP, HTTP and your addresses, for people and scripts",
+		Version:              versionString(),
+		Writer:               e.stdout,
+		ErrWriter:            e.stderr,
+		EnableBashCompletion: true,
+		HideHelpCommand:      false,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodeHelp +
+			"\nENVIRONMENT:\n   Every flag can also be set as NETTOOL_<FLAG> (--timeout is NETTOOL_TIMEOUT).\n   NO_COLOR turns colour off.\n",
+		Commands: buildCommands(e, commandSpecs),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q (see nettool --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v (see nettool --help)", err)
+		},
+	}
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintln(c.App.Writer, "nettool", versionString())
+	}
+	for _, cmd := range app.Commands {
+		prepare(e, cmd, "")
+	}
+	addEnvVars(app.Flags)
+	return app
+}
+
+// prepare walks a command tree: leaves get the shared output flags, usage
+// errors on stderr with exit 2, errors prefixed with the command's path and
+// env vars for every flag.
+func prepare(e *appEnv, cmd *cli.Command, parent string) {
+	path := strings.TrimSpace(parent + " " + cmd.Name)
+	cmd.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+		return &cmdError{path: path, err: usageErrorf("%v (see nettool %s --help)", err, path)}
+	}
+	if len(cmd.Subcommands) > 0 || cmd.Action == nil {
+		for _, sub := range cmd.Subcommands {
+			prepare(e, sub, path)
+		}
+		if cmd.Action == nil {
+			cmd.Action = func(c *cli.Context) error {
+				if c.NArg() > 0 {
+					return &cmdError{path: path, err: usageErrorf("unknown command %q (see nettool %s --help)", c.Args().First(), path)}
+				}
+				return cli.ShowSubcommandHelp(c)
+			}
+		}
+		addEnvVars(cmd.Flags)
+		return
+	}
+	cmd.Flags = append(cmd.Flags, outputFlags()...)
+	addEnvVars(cmd.Flags)
+	action := cmd.Action
+	cmd.Action = func(c *cli.Context) error {
+		err := action(c)
+		if e.printer != nil {
+			_ = e.printer.Flush()
+		}
+		if err != nil {
+			return &cmdError{path: path, err: err}
+		}
+		return nil
+	}
+}
+
+// cmdError ties an error to the command that raised it, for the
+// "nettool: resolve: ..." line.
+type cmdError struct {
+	path string
+	err  error
+}
+
+func (e *cmdError) Error() string { return e.err.Error() }
+func (e *cmdError) Unwrap() error { return e.err }
+
+const categoryOutput = "OUTPUT"
+
+// outputFlags are on every command.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document) or jsonl (one object per line, streamed)", Category: categoryOutput},
+		&cli.BoolFlag{Name: "json", Usage: "shortcut for --output json", Category: categoryOutput},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput},
+	}
+}
+
+// printerFor makes the run's printer from the shared output flags.
+func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
+	if e.printer != nil {
+		return e.printer, nil
+	}
+	name := c.String("output")
+	if c.Bool("json") {
+		name = "json"
+	}
+	f, err := output.ParseFormat(name)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	e.printer = output.New(e.stdout, e.stderr, output.Options{
+		Format: f,
+		Color:  f == output.Text && output.ColorWanted(e.stdout, c.Bool("no-color"), e.getenv),
+		Quiet:  c.Bool("quiet"),
+	})
+	return e.printer, nil
+}
+
+// addEnvVars gives every flag its NETTOOL_<NAME> variable.
+func addEnvVars(flags []cli.Flag) {
+	for _, f := range flags {
+		v := reflect.ValueOf(f)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		field := v.Elem().FieldByName("EnvVars")
+		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
+			continue
+		}
+		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Names()[0], "-", "_"))
+		cur := field.Interface().([]string)
+		if !contains(cur, name) {
+			field.Set(reflect.ValueOf(append(cur, name)))
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// run is nettool: it parses args, runs one command and returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	app := newApp(e)
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	if e.printer != nil {
+		_ = e.printer.Flush()
+	}
+	code, msg := codeFor(err)
+	if msg != "" {
+		prefix := "nettool: "
+		if ce, ok := err.(*cmdError); ok {
+			prefix += ce.path + ": "
+		}
+		fmt.Fprintln(stderr, prefix+oneLine(msg))
+	}
+	return code
+}
+
+// oneLine keeps an error to one line on stderr.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return output.Escape(s)
+}

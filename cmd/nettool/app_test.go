@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// A command that only exists in tests, to check the CLI plumbing itself.
+func init() {
+	registerCommand(999, func(e *appEnv) *cli.Command {
+		return &cli.Command{
+			Name:   "argdump",
+			Hidden: true,
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 4},
+				&cli.StringFlag{Name: "type", Aliases: []string{"t"}},
+				&cli.BoolFlag{Name: "short"},
+			},
+			Action: func(c *cli.Context) error {
+				p, err := e.printerFor(c)
+				if err != nil {
+					return err
+				}
+				if c.Args().First() == "fail" {
+					return fmt.Errorf("it failed\nsecond line")
+				}
+				p.Doc(map[string]any{"type": "argdump", "count": c.Int("count"), "t": c.String("type"), "short": c.Bool("short"), "args": c.Args().Slice()})
+				p.Textf("count=%d type=%s short=%v args=%q\n", c.Int("count"), c.String("type"), c.Bool("short"), c.Args().Slice())
+				return nil
+			},
+		}
+	})
+}
+
+// runCLI runs nettool in-process and returns stdout, stderr and the exit code.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"nettool"}, args...), strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestFlagsAfterArguments(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"argdump", "a", "b"}, `count=4 type= short=false args=["a" "b"]`},
+		{[]string{"argdump", "a", "-c", "3", "b", "--short"}, `count=3 type= short=true args=["a" "b"]`},
+		{[]string{"argdump", "--type=MX", "a", "--type", "TXT"}, `count=4 type=TXT short=false args=["a"]`},
+		{[]string{"argdump", "a", "--", "-c", "9"}, `count=4 type= short=false args=["a" "-c" "9"]`},
+		{[]string{"argdump", "-", "@127.0.0.1", "+short"}, `count=4 type= short=false args=["-" "@127.0.0.1" "+short"]`},
+	}
+	for _, c := range cases {
+		out, errs, code := runCLI(t, c.args...)
+		if code != 0 || strings.TrimSpace(out) != c.want {
+			t.Errorf("%q: code %d out %q err %q, want %q", c.args, code, out, errs, c.want)
+		}
+	}
+	out, _, code := runCLI(t, "argdump", "host", "--json")
+	var m map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m["type"] != "argdump" {
+		t.Fatalf("--json after argument not honoured: code %d out %q", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"argdump", "x", "--nope"}, "nettool: argdump: flag provided but not defined: -nope"},
+		{[]string{"argdump", "-c", "abc"}, "nettool: argdump: invalid value \"abc\" for flag -c"},
+		{[]string{"argdump", "-o", "yaml"}, "nettool: argdump: unknown output format \"yaml\""},
+		{[]string{"frobnicate"}, "nettool: unknown command \"frobnicate\""},
+		{[]string{"--bogus"}, "nettool: flag provided but not defined: -bogus"},
+		{[]string{"serve", "nosuch"}, "nettool: serve: unknown command \"nosuch\""},
+		{[]string{"completion", "tcsh"}, "nettool: completion: unknown shell \"tcsh\""},
+	}
+	for _, c := range cases {
+		out, errs, code := runCLI(t, c.args...)
+		if code != exitUsage {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", c.args, code, errs)
+		}
+		if out != "" {
+			t.Errorf("%q: usage error wrote to stdout: %q", c.args, out)
+		}
+		lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) {
+			t.Errorf("%q: stderr %q, want one line starting %q", c.args, errs, c.want)
+		}
+	}
+}
+
+func TestErrorIsOneLine(t *testing.T) {
+	out, errs, code := runCLI(t, "argdump", "fail")
+	if code != exitFailed || out != "" || errs != "nettool: argdump: it failed\n" {
+		t.Fatalf("code %d out %q err %q", code, out, errs)
+	}
+}
+
+func TestEnvVars(t *testing.T) {
+	t.Setenv("NETTOOL_COUNT", "7")
+	t.Setenv("NETTOOL_OUTPUT", "jsonl")
+	out, errs, code := runCLI(t, "argdump", "x")
+	if code != 0 || !strings.Contains(out, `"count":7`) || strings.Count(out, "\n") != 1 {
+		t.Fatalf("env vars not honoured: code %d out %q err %q", code, out, errs)
+	}
+	out, _, _ = runCLI(t, "argdump", "x", "-c", "2", "-o", "text")
+	if !strings.HasPrefix(out, "count=2") {
+		t.Fatalf("flag must beat env var: %q", out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, flag := range []string{"--version", "-V"} {
+		out, _, code := runCLI(t, flag)
+		if code != 0 || !strings.HasPrefix(out, "nettool ") {
+			t.Errorf("%s: code %d out %q", flag, code, out)
+		}
+	}
+	out, _, code := runCLI(t, "version", "--json")
+	var v versionInfo
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Type != "version" || v.Version == "" || !strings.HasPrefix(v.GoVersion, "go") {
+		t.Fatalf("version --json: code %d out %q", code, out)
+	}
+}
+
+func TestHelpShowsExitCodes(t *testing.T) {
+	out, _, code := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(out, "EXIT CODES") || !strings.Contains(out, "NETTOOL_") {
+		t.Fatalf("help: code %d out %q", code, out)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		out, errs, code := runCLI(t, "completion", sh)
+		if code != 0 || !strings.Contains(out, "nettool") {
+			t.Errorf("completion %s: code %d err %q", sh, code, errs)
+		}
+	}
+	out, _, code := runBinary(t, nil, "--generate-bash-completion")
+	if code != 0 || !strings.Contains(out, "version") || !strings.Contains(out, "completion") {
+		t.Fatalf("command candidates: code %d out %q", code, out)
+	}
+	if bash, err := exec.LookPath("bash"); err == nil {
+		script := filepath.Join(t.TempDir(), "c.bash")
+		out, _, _ := runCLI(t, "completion", "bash")
+		if err := os.WriteFile(script, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := exec.Command(bash, "-n", script).CombinedOutput(); err != nil {
+			t.Fatalf("bash rejects the completion script: %v %s", err, msg)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// completionFlag is urfave's hidden flag for shell completion; it must stay
+// the last argument.
+const completionFlag = "--generate-bash-completion"
+
+// reorderArgs lets flags come after arguments, as users of ping, dig and curl
+// expect: `nettool resolve example.com --json`. urfave/cli v2 stops parsing
+// flags at the first argument, so the command line is rewritten with every
+// flag (and its value) before the arguments, which follow a "--". Flags of
+// the app come before the command name as usual.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 || args[len(args)-1] == completionFlag {
+		return args
+	}
+	out := []string{args[0]}
+	rest := args[1:]
+	// Global flags before the command name.
+	for len(rest) > 0 && isFlagToken(rest[0]) {
+		out = append(out, rest[0])
+		if rest[0] == "--" {
+			return append(out, rest[1:]...)
+		}
+		rest = rest[1:]
+	}
+	if len(rest) == 0 {
+		return out
+	}
+	cmd := findCommand(app.Commands, rest[0])
+	if cmd == nil {
+		return append(out, rest...)
+	}
+	out = append(out, rest[0])
+	return append(out, reorderFor(cmd, rest[1:])...)
+}
+
+// reorderFor reorders the arguments of cmd, descending into a subcommand
+// named before any argument.
+func reorderFor(cmd *cli.Command, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if isFlagToken(a) {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			if takesValue(cmd.Flags, name) && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		if len(pos) == 0 && len(cmd.Subcommands) > 0 {
+			if sub := findCommand(cmd.Subcommands, a); sub != nil {
+				out := append(flags, a)
+				return append(out, reorderFor(sub, args[i+1:])...)
+			}
+		}
+		pos = append(pos, a)
+	}
+	if len(pos) == 0 {
+		return flags
+	}
+	if len(cmd.Subcommands) > 0 {
+		// A parent command: leave an unknown subcommand name where it is so
+		// the usage error names it.
+		return append(flags, pos...)
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+// isFlagToken reports whether a looks like a flag. "-" alone means stdin.
+func isFlagToken(a string) bool { return len(a) > 1 && a[0] == '-' }
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// takesValue reports whether the flag called name needs a value argument.
+// Unknown flags are left for urfave to report.
+func takesValue(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				if dg, ok := f.(cli.DocGenerationFlag); ok {
+					return dg.TakesValue()
+				}
+				return false
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,13 @@
+// Command nettool is a network diagnostics toolkit: DNS lookups, ICMP ping,
+// TCP connect tests and scans, raw HTTP GET, and internal/external address
+// discovery, with one interface and output that scripts can trust.
+package main
+
+import (
+	"context"
+	"os"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr))
+}

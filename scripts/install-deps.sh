@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the peers that nettool's interop tests and benchmarks run against
+# (dig, kdig, nsd, dnsperf, nginx, curl, nmap, fping, ping, ip, jq, hyperfine).
+# As root it uses apt-get; otherwise it only says what is missing.
+set -euo pipefail
+pkgs=(bind9-dnsutils knot-dnsutils nsd dnsperf nginx curl nmap fping iputils-ping iproute2 jq hyperfine procps time)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "install-deps: missing ${missing[*]} (run as root with apt-get to install)" >&2
+  exit 0
+fi
+echo "install-deps: apt-get install ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# Debian's packages start their daemons on install where they can; nettool's
+# tests start their own on loopback ports, so keep the defaults from starting.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
