@@ -29,10 +29,9 @@ func registerDemo(order int, title string, run func(ctx context.Context, d *demo
 
 // demo is what a step works with.
 type demo struct {
-	e       *appEnv
-	out     io.Writer
-	extra   []string // output flags passed through to every command (--no-color)
-	verbose bool
+	e     *appEnv
+	out   io.Writer
+	extra []string // output flags passed through to every command (--no-color)
 }
 
 // say prints narration: a few words on what the person is looking at.
