@@ -167,22 +167,28 @@ func (a *asker) vote(parent context.Context, f Family, mu *sync.Mutex) External 
 	cancel()
 	wg.Wait()
 	close(results)
-	for r := range results {
-		if !r.ans.OK && (r.ans.Failure == probe.FailCanceled || r.ans.Failure == probe.FailTimeout && parent.Err() == nil && r.ans.ElapsedMS < probe.Millis(o.timeout())) {
-			r.ans.Failure = FailCanceled
-			if parent.Err() != nil {
-				r.ans.Error = "interrupted"
-			} else if winner.IsValid() {
-				r.ans.Error = "not needed: the quorum was reached"
-			} else {
-				r.ans.Error = "not needed: the quorum could no longer be reached"
-			}
-			r.ans.ElapsedMS = probe.Millis(stoppedAt)
+	label := func(a *Answer) {
+		switch {
+		case a.Failure != probe.FailCanceled:
+		case parent.Err() != nil:
+			a.Error = "interrupted"
+		case winner.IsValid():
+			a.Error = "not needed: the quorum was reached"
+		default:
+			a.Error = "not needed: the quorum could no longer be reached"
 		}
+	}
+	for r := range results {
 		if r.ans.OK {
 			counts[r.ans.addr]++
+		} else if r.ans.Failure == probe.FailCanceled {
+			r.ans.ElapsedMS = probe.Millis(stoppedAt)
+			label(&r.ans)
 		}
 		record(r)
+	}
+	for i := range ext.Answers {
+		label(&ext.Answers[i])
 	}
 	ext.ElapsedMS = probe.Millis(stoppedAt)
 	for addr, c := range counts {
