@@ -16,11 +16,16 @@ import (
 // myipProviderList is the repeatable --provider flag. urfave's StringSlice
 // splits on commas, which a DNS provider with two servers contains, so each
 // --provider is taken whole; NETTOOL_PROVIDER holds specs separated by
-// spaces or newlines.
+// white space.
 type myipProviderList struct{ specs []string }
 
 func (l *myipProviderList) Set(s string) error {
-	l.specs = append(l.specs, s)
+	// A spec never holds white space, so NETTOOL_PROVIDER="A B" is two.
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		f = []string{s}
+	}
+	l.specs = append(l.specs, f...)
 	return nil
 }
 
@@ -63,7 +68,7 @@ func init() {
 				&cli.BoolFlag{Name: "short", Usage: "only the external address(es), one per line, for IP=$(nettool myip --short)"},
 				&cli.BoolFlag{Name: "ipv4", Aliases: []string{"4"}, Usage: "IPv4 only: dials forced to IPv4, answers must be IPv4"},
 				&cli.BoolFlag{Name: "ipv6", Aliases: []string{"6"}, Usage: "IPv6 only: dials forced to IPv6, answers must be IPv6"},
-				&cli.GenericFlag{Name: "provider", Aliases: []string{"p"}, Value: providers, Usage: "provider `SPEC` (repeatable; replaces the defaults, see --list-providers)"},
+				&cli.GenericFlag{Name: "provider", Value: providers, Usage: "provider `SPEC` (repeatable; replaces the defaults, see --list-providers)"},
 				&cli.IntFlag{Name: "quorum", Usage: "agreeing valid answers needed (default: 2 with two providers or more, else 1)"},
 				&cli.DurationFlag{Name: "timeout", Value: ipinfo.DefaultTimeout, Usage: "deadline of each provider call"},
 				&cli.BoolFlag{Name: "list-providers", Usage: "print the providers that would be asked, and exit"},
@@ -120,8 +125,6 @@ func myipRun(e *appEnv, c *cli.Context, list *myipProviderList) error {
 	fromDefault := len(specs) == 0
 	if fromDefault {
 		specs = ipinfo.DefaultProviderSpecs
-	} else if len(specs) == 1 && !c.IsSet("provider") {
-		specs = strings.Fields(specs[0]) // from NETTOOL_PROVIDER
 	}
 	providers := make([]ipinfo.Provider, 0, len(specs))
 	for _, s := range specs {
