@@ -64,19 +64,19 @@ var (
 		netip.MustParsePrefix("3fff::/20"),       // RFC 9637
 	}
 	prefixReserved = []netip.Prefix{
-		netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-		netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-		netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-		netip.MustParsePrefix("240.0.0.0/4"),     // future use
-		netip.MustParsePrefix("100::/64"),        // discard-only
-		netip.MustParsePrefix("2001:2::/48"),     // benchmarking
-		netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
-		netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
-		netip.MustParsePrefix("::/96"),           // deprecated IPv4-compatible
-		netip.MustParsePrefix("2001::/32"),       // Teredo: not an address of this host
-		netip.MustParsePrefix("2002::/16"),       // 6to4: a tunnel, not an address of this host
+		netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+		netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+		netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+		netip.MustParsePrefix("240.0.0.0/4"),    // future use
+		netip.MustParsePrefix("100::/64"),       // discard-only
+		netip.MustParsePrefix("2001:2::/48"),    // benchmarking
+		netip.MustParsePrefix("fec0::/10"),      // deprecated site-local
+		netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+		netip.MustParsePrefix("::/96"),          // deprecated IPv4-compatible
+		netip.MustParsePrefix("2001::/32"),      // Teredo: not an address of this host
+		netip.MustParsePrefix("2002::/16"),      // 6to4: a tunnel, not an address of this host
 	}
-	broadcast4    = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	broadcast4     = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 	globalUnicast6 = netip.MustParsePrefix("2000::/3")
 )
 

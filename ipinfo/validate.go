@@ -20,7 +20,7 @@ const (
 	FailTooLarge     = "body_too_large" // more than MaxBody bytes
 	FailRedirect     = "redirect_refused"
 	FailHTTPStatus   = probe.FailHTTPStatus
-	FailNoAnswer     = "dns_no_answer" // the DNS reply holds no usable record
+	FailNoAnswer     = "dns_no_answer"  // the DNS reply holds no usable record
 	FailUnusable     = "not_applicable" // the provider cannot be asked in this family
 	FailCanceled     = "canceled"       // not needed: the quorum was reached (or Ctrl-C)
 	FailUnknown      = probe.FailUnknown

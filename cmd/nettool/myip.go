@@ -432,4 +432,3 @@ func myipText(p *output.Printer, rep myipReport, verbose bool) {
 		}
 	}
 }
-
