@@ -117,7 +117,7 @@ func parseDNSProvider(s string) (Provider, error) {
 	query, servers := body[:at], body[at+1:]
 	parts := strings.Split(query, "/")
 	name := parts[0]
-	if name == "" {
+	if name == "" || name == "." {
 		return Provider{}, probe.Usagef("bad provider %q: empty name", s)
 	}
 	if _, ok := dns.IsDomainName(name); !ok || strings.Contains(name, "..") || strings.ContainsAny(name, `\@,`) || len(dns.Fqdn(name)) > 254 {
