@@ -337,3 +337,18 @@ func TestMyipProviderFromEnv(t *testing.T) {
 		t.Fatalf("exit %d out %q err %q hits %d %d", code, out, errs, a.hits.Load(), b.hits.Load())
 	}
 }
+
+func TestMyipDemoStep(t *testing.T) {
+	var out, errb strings.Builder
+	e := &appEnv{ctx: t.Context(), stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	d := &demo{e: e, out: &out, extra: []string{"--no-color"}}
+	if err := myipDemo(t.Context(), d); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{"STAND-INS", "$ nettool myip -4 -v --provider http://127.0.0.1:", "2 of 2 providers agree", "behind NAT", "\n203.0.113.7\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+}
