@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,7 +218,7 @@ func (a *asker) vote(parent context.Context, f Family, mu *sync.Mutex) External 
 		ext.Failure = probe.FailCanceled
 		ext.Error = "interrupted"
 	case ext.Valid == 0:
-		ext.Error = fmt.Sprintf("no valid %s answer from %d provider(s)", f, n)
+		ext.Error = fmt.Sprintf("no valid %s answer from %d provider(s)%s", f, n, failureTally(ext.Answers))
 	case len(counts) > 1:
 		ext.Error = fmt.Sprintf("providers disagree (%s), quorum %d not reached", describeCounts(counts), quorum)
 	default:
@@ -249,4 +250,32 @@ func describeCounts(counts map[netip.Addr]int) string {
 		s += fmt.Sprintf("%s x%d", x.a, x.c)
 	}
 	return s
+}
+
+// failureTally sums up why answers failed: " (timeout x2, not_public x1)".
+func failureTally(answers []Answer) string {
+	counts := map[string]int{}
+	for _, a := range answers {
+		if !a.OK && a.Failure != "" {
+			counts[a.Failure]++
+		}
+	}
+	if len(counts) == 0 {
+		return ""
+	}
+	codes := make([]string, 0, len(counts))
+	for c := range counts {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if counts[codes[i]] != counts[codes[j]] {
+			return counts[codes[i]] > counts[codes[j]]
+		}
+		return codes[i] < codes[j]
+	})
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%s x%d", c, counts[c])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -119,7 +119,7 @@ func (a *asker) ask(ctx context.Context, p Provider, f Family) Answer {
 		if errors.As(err, &ae) {
 			ans.Failure, ans.Error = ae.Code, ae.Reason
 		} else {
-			ans.Failure, ans.Error = failureCode(err), describe(err, ctx)
+			ans.Failure, ans.Error = failureCode(err), describe(err)
 		}
 		return ans
 	}
@@ -134,16 +134,11 @@ func failureCode(err error) string {
 	if errors.As(err, &ae) {
 		return ae.Code
 	}
-	if errors.Is(err, errWrongFamilyDial) {
-		return FailUnusable
-	}
 	return probe.Classify(err)
 }
 
-var errWrongFamilyDial = errors.New("wrong address family")
-
 // describe turns a transport error into a short line.
-func describe(err error, ctx context.Context) string {
+func describe(err error) string {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT):
 		return "no answer before the timeout"

@@ -88,18 +88,12 @@ func ifaceAddr(a net.Addr) (IfaceAddr, bool) {
 	if !ok {
 		return IfaceAddr{}, false
 	}
+	if addr.Is4In6() && bits >= 96 {
+		bits -= 96 // an IPv4 address with a 16-byte mask
+	}
 	addr = addr.Unmap()
-	if bits < 0 || (addr.Is4() && bits > 32) {
+	if bits < 0 || bits > addr.BitLen() {
 		bits = addr.BitLen()
-		if addr.Is4() && len(ip) == net.IPv6len {
-			// A 16-byte IPv4 net.IPNet mask: count the low 32 bits.
-			if b, _ := a.(*net.IPNet); b != nil {
-				ones, _ := b.Mask.Size()
-				if ones >= 96 {
-					bits = ones - 96
-				}
-			}
-		}
 	}
 	return IfaceAddr{
 		Type:      "interface_address",
