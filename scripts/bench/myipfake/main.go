@@ -22,6 +22,7 @@ import (
 
 func main() {
 	answer := flag.String("answer", "203.0.113.7", "the address every provider claims")
+	answers := flag.String("answers", "", "comma-separated bodies, one per provider, overriding -answer (\\n is a newline)")
 	delays := flag.String("delays", "20ms,40ms,60ms,2s,never", "comma-separated answer delays; never = stall until the client goes")
 	lifetime := flag.Duration("lifetime", 10*time.Minute, "exit after this long whatever happens")
 	flag.Parse()
@@ -33,7 +34,15 @@ func main() {
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
 
 	var servers []*http.Server
-	for _, d := range strings.Split(*delays, ",") {
+	var bodies []string
+	if *answers != "" {
+		bodies = strings.Split(*answers, ",")
+	}
+	for i, d := range strings.Split(*delays, ",") {
+		body := *answer + "\n"
+		if i < len(bodies) {
+			body = strings.ReplaceAll(bodies[i], `\n`, "\n")
+		}
 		delay := time.Duration(-1)
 		if d != "never" {
 			var err error
@@ -60,7 +69,7 @@ func main() {
 				return
 			}
 			w.Header().Set("Content-Type", "text/plain")
-			fmt.Fprintln(w, *answer)
+			_, _ = io.WriteString(w, body)
 		}), ReadHeaderTimeout: 5 * time.Second}
 		servers = append(servers, srv)
 		go func() { _ = srv.Serve(ln) }()
