@@ -2,13 +2,18 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -350,5 +355,39 @@ func TestMyipDemoStep(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// Ctrl-C while a provider stalls: nettool stops at once, prints what it has
+// and exits 130.
+func TestMyipInterrupt(t *testing.T) {
+	bin := nettoolBinary(t)
+	arrived := make(chan struct{}, 1)
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer stall.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "myip", "-4", "-v", "--external", "--provider", stall.URL+"/ip", "--timeout", "1h")
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-ctx.Done():
+		t.Fatal("the provider was never asked")
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want 130; stdout %q stderr %q", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "canceled  ") || !strings.Contains(out.String(), "interrupted") {
+		t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
 	}
 }
