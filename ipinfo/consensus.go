@@ -2,6 +2,7 @@ package ipinfo
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -25,7 +26,8 @@ type Options struct {
 	UserAgent string
 	NoProxy   bool // ignore HTTP_PROXY/HTTPS_PROXY (a proxy makes providers see its address)
 	Validate  ValidateOptions
-	Resolver  *net.Resolver // resolves provider and DNS server names; nil: the system's
+	Resolver  *net.Resolver  // resolves provider and DNS server names; nil: the system's
+	RootCAs   *x509.CertPool // trusted roots for https providers; nil: the system's
 	// OnAnswer, when set, is called with each answer as it arrives (from
 	// several goroutines, one call at a time).
 	OnAnswer func(Answer)

@@ -2,8 +2,18 @@ package ipinfo
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"log"
+	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -374,4 +384,69 @@ func TestDiscoverFamilies(t *testing.T) {
 func probe6Unavailable(t *testing.T, err error) {
 	t.Helper()
 	t.Skipf("NOT RUN: no ::1 on this host: %v", err)
+}
+
+// https providers: a trusted certificate gives a valid answer with its TLS
+// version; an untrusted one is a certificate error, never an answer.
+func TestDiscoverHTTPS(t *testing.T) {
+	good := httptest.NewTLSServer(answerHTTP("203.0.113.7\n"))
+	defer good.Close()
+	other := httptest.NewUnstartedServer(answerHTTP("203.0.113.7\n"))
+	other.TLS = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
+	other.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	other.StartTLS()
+	defer other.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(good.Certificate())
+	res := Discover(context.Background(), Options{
+		Providers: mustProviders(t, good.URL+"/ip", other.URL+"/ip"),
+		Families:  []Family{IPv4},
+		Quorum:    1,
+		Timeout:   generous,
+		Validate:  docOK,
+		RootCAs:   pool,
+	})
+	x := res[0]
+	if !x.OK || x.Address != "203.0.113.7" {
+		t.Fatalf("%+v", x)
+	}
+	if a := x.Answers[0]; !a.OK || a.Method != MethodHTTPS || !strings.HasPrefix(a.TLS, "TLS 1.") {
+		t.Errorf("trusted: %+v", a)
+	}
+	// The untrusted one either failed on its certificate or was cancelled
+	// once the trusted one had answered; it never counts.
+	if a := x.Answers[1]; a.OK || (a.Failure != probe.FailCertificate && a.Failure != FailCanceled) {
+		t.Errorf("untrusted: %+v", a)
+	}
+	res = Discover(context.Background(), Options{
+		Providers: mustProviders(t, other.URL+"/ip"),
+		Families:  []Family{IPv4},
+		Timeout:   generous,
+		Validate:  docOK,
+		RootCAs:   pool,
+	})
+	if a := res[0].Answers[0]; a.OK || a.Failure != probe.FailCertificate {
+		t.Errorf("untrusted alone: %+v", a)
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 that nothing trusts.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "untrusted"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

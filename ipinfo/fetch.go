@@ -92,7 +92,7 @@ func (a *asker) newTransport(f Family) *http.Transport {
 		DisableKeepAlives:      true,
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 8 << 10,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: a.opts.RootCAs},
 	}
 	if !a.opts.NoProxy {
 		t.Proxy = http.ProxyFromEnvironment
