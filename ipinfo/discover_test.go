@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -449,4 +450,39 @@ func selfSigned(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// A provider that drips its body byte by byte, or sends endless headers,
+// cannot hold nettool past the timeout nor fill its memory.
+func TestDiscoverDripAndHugeHeaders(t *testing.T) {
+	drip, stopD := fakeHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+				_, _ = w.Write([]byte(" "))
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
+	defer stopD()
+	huge, stopH := fakeHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 64; i++ {
+			w.Header().Add(fmt.Sprintf("X-Junk-%d", i), strings.Repeat("a", 1024))
+		}
+		_, _ = w.Write([]byte("203.0.113.7"))
+	})
+	defer stopH()
+	x := discover4(t, 1, 300*time.Millisecond, drip)
+	if a := x.Answers[0]; a.OK || a.Failure != probe.FailTimeout {
+		t.Errorf("drip: %+v", a)
+	}
+	x = discover4(t, 1, generous, huge)
+	if a := x.Answers[0]; a.OK || !strings.Contains(a.Error, "header") {
+		t.Errorf("huge headers: %+v", a)
+	}
 }

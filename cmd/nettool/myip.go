@@ -367,9 +367,9 @@ func myipText(p *output.Printer, rep myipReport, verbose bool) {
 				if rejected > 0 && !verbose {
 					detail += fmt.Sprintf(", %d failed (-v)", rejected)
 				}
-				p.Textf("  %-5s %-39s %s\n", fam, p.Paint(output.Green, x.Address), detail)
+				p.Textf("  %-5s %s %s\n", fam, p.Paint(output.Green, fmt.Sprintf("%-39s", x.Address)), detail)
 			} else {
-				p.Textf("  %-5s %-39s %s\n", fam, p.Paint(output.Red, "none"), output.Escape(x.Error))
+				p.Textf("  %-5s %s %s\n", fam, p.Paint(output.Red, fmt.Sprintf("%-39s", "none")), output.Escape(x.Error))
 			}
 			if verbose {
 				rows := [][]string{{"    PROVIDER", "RESULT", "TIME", "DETAIL"}}
