@@ -486,3 +486,43 @@ func TestDiscoverDripAndHugeHeaders(t *testing.T) {
 		t.Errorf("huge headers: %+v", a)
 	}
 }
+
+// Provider and DNS-server names are resolved (through Options.Resolver,
+// pointed here at a loopback DNS server), in the asked family.
+func TestDiscoverResolvesNames(t *testing.T) {
+	zone, stopZ := fakeDNS(t, func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		if q.Question[0].Qtype == dns.TypeA {
+			rr, _ := dns.NewRR(q.Question[0].Name + " 0 IN A 127.0.0.1")
+			m.Answer = append(m.Answer, rr)
+		}
+		_ = w.WriteMsg(m)
+	}, true)
+	defer stopZ()
+	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, zone)
+	}}
+	web, stopW := fakeHTTP(t, answerHTTP("203.0.113.7\n"))
+	defer stopW()
+	_, port, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(web, "http://"), "/ip"))
+	ns, stopN := fakeDNS(t, dnsAnswer("$NAME 0 IN A 203.0.113.7"), false)
+	defer stopN()
+	_, nsPort, _ := net.SplitHostPort(ns)
+	x := Discover(context.Background(), Options{
+		Providers: mustProviders(t, "http://myip.example:"+port+"/ip", "dns:myip.test@ns.example:"+nsPort),
+		Families:  []Family{IPv4},
+		Timeout:   generous,
+		Validate:  docOK,
+		Resolver:  res,
+		NoProxy:   true,
+	})[0]
+	if !x.OK || x.Agreeing != 2 {
+		t.Fatalf("%+v", x)
+	}
+	if x.Answers[1].Server != ns {
+		t.Errorf("dns server resolved to %s, want %s", x.Answers[1].Server, ns)
+	}
+}

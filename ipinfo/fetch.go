@@ -82,7 +82,7 @@ func udpNetwork(f Family) string {
 }
 
 func (a *asker) newTransport(f Family) *http.Transport {
-	d := &net.Dialer{}
+	d := &net.Dialer{Resolver: a.opts.Resolver}
 	t := &http.Transport{
 		// The dial is forced to the asked family whatever the name
 		// resolves to, so the provider sees our address of that family.

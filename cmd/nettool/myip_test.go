@@ -391,3 +391,31 @@ func TestMyipInterrupt(t *testing.T) {
 		t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
 	}
 }
+
+// -6 against providers on ::1: the dial goes over IPv6 and the IPv6 answer
+// stands.
+func TestMyipIPv6(t *testing.T) {
+	var fakes []string
+	for i := 0; i < 2; i++ {
+		ln, err := net.Listen("tcp6", "[::1]:0")
+		if err != nil {
+			t.Skipf("NOT RUN: no ::1 here: %v", err)
+		}
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("2001:db8::7\n"))
+		}))
+		srv.Listener.Close()
+		srv.Listener = ln
+		srv.Start()
+		t.Cleanup(srv.Close)
+		fakes = append(fakes, "--provider", srv.URL+"/ip")
+	}
+	out, errs, code := runCLI(t, append([]string{"myip", "-6", "--short", "--allow-documentation"}, fakes...)...)
+	if code != 0 || out != "2001:db8::7\n" {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
+	}
+	out, _, code = runCLI(t, append([]string{"myip", "-4", "--short", "--allow-documentation", "-v"}, fakes...)...)
+	if code != 1 || out != "" {
+		t.Fatalf("-4 against ::1 providers: exit %d stdout %q", code, out)
+	}
+}
