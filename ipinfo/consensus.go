@@ -64,17 +64,16 @@ func DefaultQuorum(n int) int {
 
 // External is the verdict for one family.
 type External struct {
-	probe.Meta                // type "external_address", target: the family
-	Family     string         `json:"family"`
-	Address    string         `json:"address,omitempty"`
-	Class      Class          `json:"class,omitempty"`
-	Quorum     int            `json:"quorum"`
-	Agreeing   int            `json:"agreeing"` // valid answers for Address
-	Valid      int            `json:"valid"`    // valid answers in all
-	Asked      int            `json:"asked"`
-	Dissent    []string       `json:"dissent,omitempty"` // other valid addresses some providers gave
-	Answers    []Answer       `json:"answers"`
-	Counts     map[string]int `json:"-"`
+	probe.Meta          // type "external_address", target: the family
+	Family     string   `json:"family"`
+	Address    string   `json:"address,omitempty"`
+	Class      Class    `json:"class,omitempty"`
+	Quorum     int      `json:"quorum"`
+	Agreeing   int      `json:"agreeing"` // valid answers for Address
+	Valid      int      `json:"valid"`    // valid answers in all
+	Asked      int      `json:"asked"`
+	Dissent    []string `json:"dissent,omitempty"` // other valid addresses some providers gave
+	Answers    []Answer `json:"answers"`
 
 	addr netip.Addr
 }
@@ -121,7 +120,6 @@ func (a *asker) vote(parent context.Context, f Family, mu *sync.Mutex) External 
 		Quorum:  quorum,
 		Asked:   n,
 		Answers: make([]Answer, n),
-		Counts:  map[string]int{},
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -195,7 +193,6 @@ func (a *asker) vote(parent context.Context, f Family, mu *sync.Mutex) External 
 	}
 	ext.ElapsedMS = probe.Millis(stoppedAt)
 	for addr, c := range counts {
-		ext.Counts[addr.String()] = c
 		ext.Valid += c
 		if addr != winner {
 			ext.Dissent = append(ext.Dissent, addr.String())
