@@ -132,12 +132,10 @@ func (a *asker) vote(parent context.Context, f Family, mu *sync.Mutex) External 
 			results <- indexed{i, a.ask(ctx, p, f)}
 		}()
 	}
-	got := make([]bool, n)
 	counts := map[netip.Addr]int{}
 	var winner netip.Addr
 	pending := n
 	record := func(r indexed) {
-		got[r.i] = true
 		ext.Answers[r.i] = r.ans
 		if o.OnAnswer != nil {
 			mu.Lock()

@@ -116,9 +116,16 @@ func (a *asker) ask(ctx context.Context, p Provider, f Family) Answer {
 		ans.OK = false
 		ans.Address = ""
 		var ae *AnswerError
-		if errors.As(err, &ae) {
+		switch {
+		case errors.As(err, &ae):
 			ans.Failure, ans.Error = ae.Code, ae.Reason
-		} else {
+		case errors.Is(ctx.Err(), context.Canceled):
+			// Cancelled (quorum reached, Ctrl-C), whatever form the
+			// error of the interrupted call took.
+			ans.Failure, ans.Error = FailCanceled, "canceled"
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			ans.Failure, ans.Error = probe.FailTimeout, "no answer before the timeout"
+		default:
 			ans.Failure, ans.Error = failureCode(err), describe(err)
 		}
 		return ans
