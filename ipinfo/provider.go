@@ -110,6 +110,11 @@ func unwrapURLError(err error) error {
 
 func parseDNSProvider(s string) (Provider, error) {
 	body := s[len("dns:"):]
+	for i := 0; i < len(body); i++ {
+		if body[i] >= 0x80 {
+			return Provider{}, probe.Usagef("bad provider %q: non-ASCII name (write IDNs as xn--...)", s)
+		}
+	}
 	at := strings.LastIndex(body, "@")
 	if at < 0 {
 		return Provider{}, probe.Usagef("bad provider %q: no @SERVER (dns:NAME[/CLASS][/TYPE]@SERVER)", s)
