@@ -127,11 +127,16 @@ func myipRun(e *appEnv, c *cli.Context, list *myipProviderList) error {
 		specs = ipinfo.DefaultProviderSpecs
 	}
 	providers := make([]ipinfo.Provider, 0, len(specs))
+	seen := map[string]bool{}
 	for _, s := range specs {
 		pr, err := ipinfo.ParseProvider(s)
 		if err != nil {
 			return err
 		}
+		if seen[pr.Spec] {
+			p.Warn("nettool: myip: warning: %s is given twice; its answers count twice towards the quorum", pr.Spec)
+		}
+		seen[pr.Spec] = true
 		providers = append(providers, pr)
 	}
 	if c.Bool("list-providers") {

@@ -419,3 +419,11 @@ func TestMyipIPv6(t *testing.T) {
 		t.Fatalf("-4 against ::1 providers: exit %d stdout %q", code, out)
 	}
 }
+
+func TestMyipDuplicateProviderWarns(t *testing.T) {
+	a := myipNewFake(t, "203.0.113.7\n")
+	out, errs, code := runCLI(t, "myip", "-4", "--short", "--provider", a.url(), "--provider", a.url(), "--allow-documentation")
+	if code != 0 || out != "203.0.113.7\n" || !strings.Contains(errs, "is given twice; its answers count twice towards the quorum") {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
+	}
+}
