@@ -2,7 +2,7 @@
 
 function __fish_nettool_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i demo serve version completion help h help h
+        if contains -- $i myip demo serve version completion help h help h
             return 1
         end
     end
@@ -13,6 +13,24 @@ complete -c nettool -n '__fish_nettool_no_subcommand' -f -l help -s h -d 'show h
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l version -s V -d 'print the version and exit'
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l help -s h -d 'show help'
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l version -s V -d 'print the version and exit'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l help -s h -d 'show help'
+complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'myip' -d 'your internal and external addresses, ipecho-style, agreed by a quorum of providers'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l external -d 'only the external address (ask the providers)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l internal -d 'only the internal picture (no provider is contacted)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l short -d 'only the external address(es), one per line, for IP=$(nettool myip --short)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l ipv4 -s 4 -d 'IPv4 only: dials forced to IPv4, answers must be IPv4'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l ipv6 -s 6 -d 'IPv6 only: dials forced to IPv6, answers must be IPv6'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l provider -r -d 'provider `SPEC` (repeatable; replaces the defaults, see --list-providers)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l quorum -r -d '`N` agreeing valid answers needed'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l timeout -r -d '`DURATION`: the deadline of each provider call'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l list-providers -d 'print the providers that would be asked, and exit'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l verbose -s v -d 'show every provider\'s answer, time or error'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l allow-documentation -d 'accept documentation addresses (203.0.113.0/24, 2001:db8::/32, ...) as public: for tests and demos with stand-in providers'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l no-proxy -d 'ignore HTTP_PROXY/HTTPS_PROXY (through a proxy, providers see the proxy\'s address)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l output -s o -r -d 'output format: text, json (one document) or jsonl (one object per line, streamed)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l json -d 'shortcut for --output json'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'demo' -d 'walk the tutorial\'s journey on loopback: resolve, ping, connect, GET, echo, myip (no internet needed)'
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l output -s o -r -d 'output format: text, json (one document) or jsonl (one object per line, streamed)'
