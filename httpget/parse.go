@@ -201,6 +201,9 @@ func (p *Parser) Parse(r io.Reader, method string, sink io.Writer) (*Response, e
 	resp := p.resp
 	resp.Raw = p.cap.buf
 	resp.RawCut = p.cap.cut
+	if limit := len(resp.RawHead) + p.Limits.KeepRaw; len(resp.Raw) > limit {
+		resp.Raw, resp.RawCut = resp.Raw[:limit], true
+	}
 	return resp, err
 }
 
