@@ -615,4 +615,3 @@ func (g *getPrinter) timings(x *httpget.Exchange) {
 		g.line("  %-13s %8.3f   %-14s %9.3f %s", r.phase, max(r.d, 0), r.curl, r.at, g.p.Paint(output.Cyan, "|"+bar))
 	}
 }
-
