@@ -168,7 +168,7 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 	origHost := t.Host
 	for hop := 0; ; hop++ {
 		final := !o.Follow
-		x := doOne(ctx, cur, spec, o, hop, final)
+		x := doOne(ctx, cur, spec, o, final)
 		res.Hops = append(res.Hops, x)
 		res.URL = x.URL
 		if x.Response != nil {
@@ -266,7 +266,7 @@ func redirectTarget(x *Exchange, cur Target) (Target, bool) {
 }
 
 // doOne runs one hop.
-func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, hop int, final bool) *Exchange {
+func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final bool) *Exchange {
 	start := time.Now()
 	x := &Exchange{Meta: probe.Meta{Type: "http_exchange", Target: t.String(), Start: start}, URL: t.String()}
 	ms := func() float64 { return probe.Millis(time.Since(start)) }

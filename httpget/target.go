@@ -97,6 +97,13 @@ func ParseTarget(s string) (Target, error) {
 	if err != nil {
 		return Target{}, probe.Usagef("bad URL %q: %v", s, err)
 	}
+	if i := strings.IndexByte(hp.Host, '%'); i >= 0 {
+		for _, c := range hp.Host[i+1:] {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+				return Target{}, probe.Usagef("bad URL %q: bad IPv6 zone", s)
+			}
+		}
+	}
 	if _, err := netip.ParseAddr(hp.Host); err != nil {
 		if err := checkHostName(hp.Host); err != nil {
 			return Target{}, probe.Usagef("bad URL %q: %v", s, err)

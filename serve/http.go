@@ -323,8 +323,9 @@ func httpStatus(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "%d %s\n", code, http.StatusText(code))
 }
 
-// httpPattern is a fixed pseudo-random block /bytes repeats.
-var httpPattern = func() []byte {
+// httpPattern is a fixed pseudo-random block /bytes repeats, made on first
+// use so that nettool's start-up does not pay for it.
+var httpPattern = sync.OnceValue(func() []byte {
 	b := make([]byte, 256<<10)
 	x := uint64(0x9e3779b97f4a7c15)
 	for i := range b {
@@ -334,7 +335,7 @@ var httpPattern = func() []byte {
 		b[i] = byte(x)
 	}
 	return b
-}()
+})
 
 func httpBytes(w http.ResponseWriter, r *http.Request) {
 	n, ok := httpN(w, r, 0, 64<<30)
@@ -346,9 +347,10 @@ func httpBytes(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	pattern := httpPattern()
 	for n > 0 {
-		k := min(n, int64(len(httpPattern)))
-		if _, err := w.Write(httpPattern[:k]); err != nil {
+		k := min(n, int64(len(pattern)))
+		if _, err := w.Write(pattern[:k]); err != nil {
 			return
 		}
 		n -= k

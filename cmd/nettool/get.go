@@ -78,6 +78,7 @@ func init() {
 				&cli.BoolFlag{Name: "body", Aliases: []string{"b"}, Usage: "write only the decoded body to stdout (for scripts)"},
 				&cli.StringFlag{Name: "out-file", Aliases: []string{"O"}, Usage: "write the decoded body to `FILE`"},
 				&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "with --body: the journey on stderr"},
+				// -q (shared): only the request and response, without the "* " lines and timings.
 			},
 			Action: func(c *cli.Context) error { return getRun(e, c) },
 		}
@@ -345,6 +346,9 @@ func (g *getPrinter) line(format string, args ...any) {
 }
 
 func (g *getPrinter) info(format string, args ...any) {
+	if g.p.Quiet() {
+		return
+	}
 	g.line("%s", g.p.Paint(output.Dim, "* "+fmt.Sprintf(format, args...)))
 }
 
@@ -423,7 +427,7 @@ func (g *getPrinter) exchange(x *httpget.Exchange, withBody bool) {
 	if r := x.Response; r != nil {
 		g.response(r, withBody)
 	}
-	if x.Response != nil || x.Connection != nil {
+	if (x.Response != nil || x.Connection != nil) && !g.p.Quiet() {
 		g.timings(x)
 	}
 }

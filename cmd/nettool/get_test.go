@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nettool/nettool/httpget"
+	"github.com/nettool/nettool/probe/output"
 	"github.com/nettool/nettool/serve"
 )
 
@@ -407,4 +409,37 @@ func getGzipZeros(t *testing.T, n int) []byte {
 	z.Write(make([]byte, n))
 	z.Close()
 	return b.Bytes()
+}
+
+func TestGetDemoStep(t *testing.T) {
+	out, errs, code := runCLI(t, "demo", "--no-color")
+	if code != 0 || !strings.Contains(out, "$ nettool get localhost:") || !strings.Contains(out, "* Resolve localhost: 127.0.0.1, ::1") ||
+		!strings.Contains(out, "picked by the OS") || !strings.Contains(out, "< HTTP/1.1 404 Not Found") {
+		t.Fatalf("demo: code %d err %q\n%s", code, errs, out)
+	}
+}
+
+// On a terminal, a binary body is summarised and text bodies are escaped.
+func TestGetBodyOnTerminal(t *testing.T) {
+	var b strings.Builder
+	p := output.New(&b, io.Discard, output.Options{})
+	g := &getPrinter{p: p, w: &b, tty: true}
+	g.body(&httpget.Response{Body: []byte("\x00\x01\x1b[2J\x9b binary"), BodyBytes: 5000}, true)
+	p.Flush()
+	if strings.ContainsAny(b.String(), "\x00\x1b\x9b") || !strings.Contains(b.String(), "Binary body (5000 bytes) not shown on a terminal") || !strings.Contains(b.String(), "0001") {
+		t.Fatalf("binary on a terminal: %q", b.String())
+	}
+	b.Reset()
+	g.body(&httpget.Response{Body: []byte("line one\r\nEvil\x1b]52;c;AAAA\x07 \u202e\n"), BodyBytes: 30}, true)
+	if b.String() != "line one\nEvil\\x1b]52;c;AAAA\\x07 \\u202e\n" {
+		t.Fatalf("text on a terminal: %q", b.String())
+	}
+}
+
+func TestGetQuiet(t *testing.T) {
+	s := getServe(t, false)
+	out, _, code := runCLI(t, "get", "-q", s.URL()+"/ip")
+	if code != 0 || strings.Contains(out, "* ") || strings.Contains(out, "Timings") || !strings.Contains(out, "> GET /ip HTTP/1.1") || !strings.HasSuffix(out, "<\n127.0.0.1\n") {
+		t.Fatalf("-q: %q", out)
+	}
 }
