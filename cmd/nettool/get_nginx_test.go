@@ -208,7 +208,7 @@ func TestGetNginx(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "verified: yes") || !strings.Contains(out, "certificate: CN=good,O=nettool test") || !strings.Contains(out, "ALPN http/1.1") {
 		t.Fatalf("TLS good: code %d err %q\n%s", code, errs, out)
 	}
-	out, errs, code = runCLI(t, "get", "--cacert", ca, good, "--resolve", fmt.Sprintf("localhost:%d:127.0.0.1", n.tlsPort))
+	_, errs, code = runCLI(t, "get", "--cacert", ca, good, "--resolve", fmt.Sprintf("localhost:%d:127.0.0.1", n.tlsPort))
 	if code != 0 {
 		t.Fatalf("TLS good by IP with --resolve present: code %d err %q", code, errs)
 	}
