@@ -16,9 +16,15 @@ func (r *Response) MarshalJSON() ([]byte, error) {
 		RawHeadBase64 *string `json:"raw_head_base64,omitempty"`
 		Body          *string `json:"body,omitempty"`
 		BodyBase64    *string `json:"body_base64,omitempty"`
-	}{plain: (*plain)(r)}
+		RawBody       *string `json:"raw_body,omitempty"`
+		RawBodyBase64 *string `json:"raw_body_base64,omitempty"`
+		RawBodyCut    bool    `json:"raw_body_truncated,omitempty"`
+	}{plain: (*plain)(r), RawBodyCut: r.RawCut}
 	v.RawHead, v.RawHeadBase64 = textOrBase64(r.RawHead)
 	v.Body, v.BodyBase64 = textOrBase64(r.Body)
+	if len(r.Raw) > len(r.RawHead) {
+		v.RawBody, v.RawBodyBase64 = textOrBase64(r.Raw[len(r.RawHead):])
+	}
 	return json.Marshal(v)
 }
 

@@ -401,7 +401,11 @@ func (g *getPrinter) exchange(x *httpget.Exchange, withBody bool) {
 			if alpn == "" {
 				alpn = "none"
 			}
-			g.info("TLS %s, %s, ALPN %s, SNI %s, %.1f ms", t.Version, t.Cipher, output.Escape(alpn), output.Escape(t.ServerName), t.HandshakeMS)
+			sni := "SNI " + output.Escape(t.ServerName)
+			if _, err := netip.ParseAddr(t.ServerName); err == nil {
+				sni = "no SNI (IP address)"
+			}
+			g.info("TLS handshake: %s, %s, ALPN %s, %s, %.1f ms", t.Version, t.Cipher, output.Escape(alpn), sni, t.HandshakeMS)
 		}
 		for i, c := range t.Certificates {
 			names := append(append([]string{}, c.DNSNames...), c.IPs...)

@@ -318,7 +318,7 @@ func TestGetTLS(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(ca, s.CertPEM(), 0o600)
 	out, errs, code := runCLI(t, "get", s.URL()+"/ip", "--cacert", ca)
-	if code != 0 || !strings.Contains(out, "* TLS TLS 1.3, ") || !strings.Contains(out, "verified: yes") || !strings.Contains(out, "127.0.0.1\n") {
+	if code != 0 || !strings.Contains(out, "* TLS handshake: TLS 1.3, ") || !strings.Contains(out, "verified: yes") || !strings.Contains(out, "127.0.0.1\n") {
 		t.Fatalf("--cacert: code %d err %q out %s", code, errs, out)
 	}
 	out, errs, code = runCLI(t, "get", s.URL()+"/ip")
