@@ -45,7 +45,25 @@ type Options struct {
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 	// NotHTTPIdle ends a non-HTTP reply after this long without bytes (0: 1s).
 	NotHTTPIdle time.Duration
+	// Observe, when set, is called as an exchange passes each stage, so a
+	// person can watch it happen: StageConnected (resolution, connection and
+	// TLS done), StageSent (request written), StageHead (response head
+	// parsed; x.Response holds it, the body is still to come), StageDone. It
+	// runs on
+	// the caller's goroutine.
+	Observe func(x *Exchange, stage Stage)
 }
+
+// Stage is how far an exchange has come.
+type Stage int
+
+// Stages reported to Options.Observe.
+const (
+	StageConnected Stage = iota + 1
+	StageSent
+	StageHead
+	StageDone // the exchange is over (x.Location is set when it is followed)
+)
 
 // Resolution is how the host became addresses.
 type Resolution struct {
@@ -175,6 +193,11 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 			res.Status = x.Response.Status
 		}
 		next, ok := redirectTarget(x, cur)
+		if !o.Follow || !ok || !x.OK || hop+1 > o.MaxRedirects {
+			if o.Observe != nil {
+				o.Observe(x, StageDone)
+			}
+		}
 		if !o.Follow || !ok || !x.OK {
 			break
 		}
@@ -186,6 +209,9 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 			return res, nil
 		}
 		x.Location = next.String()
+		if o.Observe != nil {
+			o.Observe(x, StageDone)
+		}
 		res.Redirects++
 		st := x.Response.Status
 		if st == 303 && !strings.EqualFold(spec.Method, "HEAD") || (st == 301 || st == 302) && strings.EqualFold(effectiveMethod(spec), "POST") {
@@ -313,6 +339,12 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 		}
 		rw = tc
 	}
+	observe := func(st Stage) {
+		if o.Observe != nil {
+			o.Observe(x, st)
+		}
+	}
+	observe(StageConnected)
 	// Request.
 	req := spec.Build(t)
 	x.Request = &req
@@ -322,6 +354,7 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 		return fail(fmt.Errorf("sending the request: %w", err))
 	}
 	x.Timings.PostTransfer = ms()
+	observe(StageSent)
 	// Response.
 	tr := &timedReader{c: rw, deadline: deadlineOf(ctx)}
 	p := &Parser{Limits: o.Limits, NotHTTP: func() {
@@ -332,6 +365,10 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 		tr.idle = o.NotHTTPIdle
 	}}
 	p.SinkFor = func(r *Response) io.Writer {
+		x.Response = r
+		if r.HTTP {
+			observe(StageHead)
+		}
 		// Redirect bodies that will be followed never reach the sink.
 		if !final && r.HTTP && (r.Status == 301 || r.Status == 302 || r.Status == 303 || r.Status == 307 || r.Status == 308) && r.Get("Location") != "" {
 			return nil

@@ -283,6 +283,19 @@ func getRun(e *appEnv, c *cli.Context) error {
 	} else if bodyOnly && !stdoutTTY {
 		o.Sink = p.Stdout()
 	}
+	pr := &getPrinter{p: p, tty: stdoutTTY, raw: c.Bool("raw"), outFile: c.String("out-file"), done: map[*httpget.Exchange]httpget.Stage{}, follow: o.Follow, withBody: !bodyOnly}
+	switch {
+	case !p.IsText():
+	case bodyOnly && c.Bool("verbose"):
+		pr.w = p.Stderr()
+	case !bodyOnly:
+		pr.w = p.Stdout()
+	}
+	if pr.w != nil {
+		// Show each stage as it happens: a person watching a slow server
+		// sees the connection and the request at once.
+		o.Observe = func(x *httpget.Exchange, st httpget.Stage) { pr.stage(x, st, true) }
+	}
 	res, err := httpget.Get(e.ctx, t, o)
 	if err != nil {
 		return err
@@ -296,22 +309,19 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if c.Bool("fail") && res.OK && res.Status >= 400 {
 		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
 	}
-	pr := &getPrinter{p: p, tty: stdoutTTY, raw: c.Bool("raw"), outFile: c.String("out-file")}
 	switch {
 	case !p.IsText():
 		p.Doc(res)
 	case bodyOnly:
 		if c.Bool("verbose") {
-			pr.w = p.Stderr()
-			pr.journey(res, false)
+			pr.journey(res)
 		}
 		if stdoutTTY && last.Response != nil {
 			pr.w = p.Stdout()
 			pr.body(last.Response, true)
 		}
 	default:
-		pr.w = p.Stdout()
-		pr.journey(res, true)
+		pr.journey(res)
 	}
 	_ = p.Flush()
 	for _, x := range res.Hops {
@@ -334,11 +344,54 @@ func getRun(e *appEnv, c *cli.Context) error {
 }
 
 type getPrinter struct {
-	p       *output.Printer
-	w       io.Writer
-	tty     bool
-	raw     bool
-	outFile string
+	p        *output.Printer
+	w        io.Writer
+	tty      bool
+	raw      bool
+	outFile  string
+	done     map[*httpget.Exchange]httpget.Stage // stages already printed
+	hops     int
+	follow   bool // -L: number the hops
+	withBody bool // the body belongs in the journey (not with -b)
+}
+
+// stage prints what an exchange has reached, once.
+func (g *getPrinter) stage(x *httpget.Exchange, st httpget.Stage, live bool) {
+	prev, seen := g.done[x]
+	if !seen {
+		g.hops++
+		g.pre(x)
+		prev = httpget.StageConnected
+	}
+	for s := prev + 1; s <= st; s++ {
+		switch s {
+		case httpget.StageSent:
+			if len(x.RawRequest) > 0 {
+				g.request(x.RawRequest)
+			}
+		case httpget.StageHead:
+			if !g.raw && x.Response != nil && x.Response.HTTP {
+				g.head(x.Response)
+			}
+		case httpget.StageDone:
+			if r := x.Response; r != nil {
+				g.response(r, g.withBody)
+			}
+			if (x.Response != nil || x.Connection != nil) && !g.p.Quiet() {
+				g.timings(x)
+			}
+			if x.Location != "" {
+				g.info("Redirect to %s", output.Escape(x.Location))
+			}
+		}
+	}
+	g.done[x] = max(st, prev)
+	if live {
+		if f, ok := g.w.(interface{ Flush() error }); ok {
+			f.Flush()
+		}
+		g.p.Flush()
+	}
 }
 
 func (g *getPrinter) line(format string, args ...any) {
@@ -352,25 +405,23 @@ func (g *getPrinter) info(format string, args ...any) {
 	g.line("%s", g.p.Paint(output.Dim, "* "+fmt.Sprintf(format, args...)))
 }
 
-func (g *getPrinter) journey(res *httpget.Result, withBody bool) {
-	for i, x := range res.Hops {
-		if len(res.Hops) > 1 {
-			if i > 0 {
-				g.line("")
-			}
-			g.line("%s", g.p.Paint(output.Bold, fmt.Sprintf("== hop %d: %s", i+1, output.Escape(x.URL))))
-		}
-		g.exchange(x, withBody)
-		if x.Location != "" {
-			g.info("Redirect to %s", output.Escape(x.Location))
-		}
+func (g *getPrinter) journey(res *httpget.Result) {
+	for _, x := range res.Hops {
+		g.stage(x, httpget.StageDone, false)
 	}
 	if res.Failure == httpget.FailTooManyRedirects {
 		g.info("Stopped: %s", res.Error)
 	}
 }
 
-func (g *getPrinter) exchange(x *httpget.Exchange, withBody bool) {
+// pre prints resolution, connection and TLS.
+func (g *getPrinter) pre(x *httpget.Exchange) {
+	if g.follow {
+		if g.hops > 1 {
+			g.line("")
+		}
+		g.line("%s", g.p.Paint(output.Bold, fmt.Sprintf("== hop %d: %s", g.hops, output.Escape(x.URL))))
+	}
 	if r := x.Resolution; r != nil {
 		switch r.Source {
 		case "literal":
@@ -424,15 +475,6 @@ func (g *getPrinter) exchange(x *httpget.Exchange, withBody bool) {
 		case t.VerifyError != "":
 			g.line("%s", g.p.Paint(output.Red, "*   NOT verified: "+output.Escape(t.VerifyError)))
 		}
-	}
-	if len(x.RawRequest) > 0 {
-		g.request(x.RawRequest)
-	}
-	if r := x.Response; r != nil {
-		g.response(r, withBody)
-	}
-	if (x.Response != nil || x.Connection != nil) && !g.p.Quiet() {
-		g.timings(x)
 	}
 }
 
@@ -490,11 +532,7 @@ func (g *getPrinter) response(r *httpget.Response, withBody bool) {
 			g.info("... more bytes not shown (--show-max)")
 		}
 	} else {
-		if r.HTTP {
-			for _, l := range r.HeadLines {
-				g.line("%s", strings.TrimRight("< "+output.EscapeBytes(getTrimEOL(l)), " "))
-			}
-		} else {
+		if !r.HTTP {
 			g.info("The reply is not HTTP/1.x; it is shown as received:")
 		}
 		if withBody {
@@ -502,6 +540,13 @@ func (g *getPrinter) response(r *httpget.Response, withBody bool) {
 		}
 	}
 	g.bodySummary(r)
+}
+
+// head prints the status line and fields as received.
+func (g *getPrinter) head(r *httpget.Response) {
+	for _, l := range r.HeadLines {
+		g.line("%s", strings.TrimRight("< "+output.EscapeBytes(getTrimEOL(l)), " "))
+	}
 }
 
 func (g *getPrinter) bodySummary(r *httpget.Response) {

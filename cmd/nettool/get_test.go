@@ -453,3 +453,35 @@ func getHasBytes(s string, bs ...byte) bool {
 	}
 	return false
 }
+
+// The journey is shown as it happens: the request and the response head
+// are on stdout while the server still holds the body back.
+func TestGetBinaryLive(t *testing.T) {
+	release := make(chan struct{})
+	addr := getRawServer(t, func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+		<-release
+		io.WriteString(c, "later")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nettoolBinary(t), "get", addr)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	sawHead := false
+	for sc.Scan() {
+		if sc.Text() == "< HTTP/1.1 200 OK" {
+			sawHead = true
+			break
+		}
+	}
+	close(release)
+	rest, _ := io.ReadAll(stdout)
+	cmd.Wait()
+	if !sawHead || !strings.Contains(string(rest), "later") || cmd.ProcessState.ExitCode() != 0 {
+		t.Fatalf("live journey: head %v rest %q code %d", sawHead, rest, cmd.ProcessState.ExitCode())
+	}
+}
