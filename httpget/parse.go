@@ -57,7 +57,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the caps used when a field is zero.
-var DefaultLimits = Limits{MaxHeadBytes: 256 << 10, MaxFields: 500, MaxBody: 1 << 30, MaxRatio: 1000, KeepBody: 64 << 10, KeepRaw: 64 << 10}
+var DefaultLimits = Limits{MaxHeadBytes: 256 << 10, MaxFields: 500, MaxBody: 1 << 30, MaxRatio: 200, KeepBody: 64 << 10, KeepRaw: 64 << 10}
 
 // Response is a parsed response and what it cost.
 type Response struct {

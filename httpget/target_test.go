@@ -99,3 +99,31 @@ func TestRequestBuild(t *testing.T) {
 		t.Fatal("method validation")
 	}
 }
+
+// FuzzParseHeaderEdit: no -H argument can smuggle a line break into the
+// request.
+func FuzzParseHeaderEdit(f *testing.F) {
+	for _, s := range []string{"X-Foo: bar", "X-Foo:", "X-Foo;", "Host: a:b", "a: b\r\nc: d", "x;y", ":", "é: 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseHeaderEdit(s)
+		if err != nil {
+			if !probe.IsUsage(err) {
+				t.Fatalf("non-usage error %v", err)
+			}
+			return
+		}
+		tg, _ := ParseTarget("127.0.0.1")
+		req := string(RequestSpec{Edits: []HeaderEdit{h}}.Build(tg).Bytes())
+		head := strings.TrimSuffix(req, "\r\n\r\n")
+		for _, l := range strings.Split(head, "\r\n") {
+			if strings.ContainsAny(l, "\r\n\x00") {
+				t.Fatalf("-H %q splits the request: %q", s, req)
+			}
+		}
+		if !h.Remove && strings.Count(head, "\r\n") < 4 {
+			t.Fatalf("-H %q lost lines: %q", s, req)
+		}
+	})
+}

@@ -71,7 +71,7 @@ func init() {
 				&cli.DurationFlag{Name: "timeout", Aliases: []string{"m"}, Value: 30 * time.Second, Usage: "deadline for the whole exchange, redirects included"},
 				&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "deadline for each TCP connection attempt"},
 				&cli.StringFlag{Name: "max-size", Value: "1GiB", Usage: "largest body accepted, after decoding (0: no limit; K, M, G, KiB, MiB, GiB suffixes)"},
-				&cli.Float64Flag{Name: "max-ratio", Value: 1000, Usage: "largest decompression ratio accepted past 1 MiB (decompression bombs; 0: no limit)"},
+				&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "largest decompression ratio accepted past 1 MiB decoded (decompression bombs; 0: no limit)"},
 				&cli.StringFlag{Name: "max-header-size", Value: "256KiB", Usage: "largest response head accepted"},
 				&cli.StringFlag{Name: "show-max", Value: "64KiB", Usage: "most body bytes shown in the journey and in JSON (0: all)"},
 				&cli.BoolFlag{Name: "raw", Usage: "show the exact bytes sent and received (CRLFs, chunk framing, compressed body), escaped"},

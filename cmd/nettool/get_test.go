@@ -280,7 +280,7 @@ func TestGetMalformedExit(t *testing.T) {
 	bomb.WriteString("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n")
 	bomb.Write(getGzipZeros(t, 8<<20))
 	addr := getRawServer(t, func(c net.Conn) { io.WriteString(c, bomb.String()) })
-	_, errs, code := runCLI(t, "get", "-b", "--max-ratio", "50", addr)
+	_, errs, code := runCLI(t, "get", "-b", addr) // the default --max-ratio stops it
 	if code != 1 || !strings.Contains(errs, "decompression_ratio") {
 		t.Fatalf("bomb: exit %d err %q", code, errs)
 	}
@@ -484,4 +484,48 @@ func TestGetBinaryLive(t *testing.T) {
 	if !sawHead || !strings.Contains(string(rest), "later") || cmd.ProcessState.ExitCode() != 0 {
 		t.Fatalf("live journey: head %v rest %q code %d", sawHead, rest, cmd.ProcessState.ExitCode())
 	}
+}
+
+func TestGetFlagParsers(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1048576": 1 << 20, "64KiB": 64 << 10, "1GiB": 1 << 30, "2M": 2e6, "10 KB": 1e4} {
+		if got, err := getParseSize("x", in); err != nil || got != want {
+			t.Errorf("size %q: %d %v", in, got, err)
+		}
+	}
+	m, err := getParseResolve([]string{"Site.Test:8080:127.0.0.1,[::1]", "a:1:10.0.0.1"})
+	if err != nil || len(m["site.test:8080"]) != 2 || m["site.test:8080"][1].String() != "::1" || len(m["a:1"]) != 1 {
+		t.Fatalf("resolve: %v %v", m, err)
+	}
+}
+
+// FuzzGetFlagParsers: size and --resolve values never panic and either
+// parse to something sane or are usage errors.
+func FuzzGetFlagParsers(f *testing.F) {
+	for _, s := range []string{"64KiB", "1GiB", "-1", "9999999999999999999G", "h:80:127.0.0.1", "h:0:1.2.3.4", "h:80:[::1],1.2.3.4", ":::"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := getParseSize("x", s); err == nil && n < 0 {
+			t.Fatalf("size %q -> %d", s, n)
+		} else if err != nil && codeForUsage(err) != exitUsage {
+			t.Fatalf("size %q: %v is not a usage error", s, err)
+		}
+		m, err := getParseResolve([]string{s})
+		if err != nil {
+			if codeForUsage(err) != exitUsage {
+				t.Fatalf("resolve %q: %v is not a usage error", s, err)
+			}
+			return
+		}
+		for k, v := range m {
+			if len(v) == 0 || !strings.Contains(k, ":") {
+				t.Fatalf("resolve %q -> %v", s, m)
+			}
+		}
+	})
+}
+
+func codeForUsage(err error) int {
+	code, _ := codeFor(err)
+	return code
 }
