@@ -150,6 +150,13 @@ func TestGetBodyForScripts(t *testing.T) {
 	if code != 0 || out != "127.0.0.1\n" || !strings.Contains(errs, "> GET /ip HTTP/1.1") {
 		t.Fatalf("-b -v: code %d out %q err %q", code, out, errs)
 	}
+	// --data-file and -X.
+	df := filepath.Join(t.TempDir(), "data")
+	os.WriteFile(df, []byte("from a file\n"), 0o600)
+	out, _, code = runCLI(t, "get", "-b", "-X", "PUT", "--data-file", df, s.URL()+"/mirror")
+	if code != 0 || !strings.HasPrefix(out, "PUT /mirror HTTP/1.1\r\n") || !strings.HasSuffix(out, "Content-Length: 12\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\nfrom a file\n") {
+		t.Fatalf("--data-file: code %d out %q", code, out)
+	}
 	// HEAD.
 	out, _, code = runCLI(t, "get", "-X", "HEAD", s.URL()+"/bytes/10")
 	if code != 0 || !strings.Contains(out, "> HEAD /bytes/10 HTTP/1.1") || !strings.Contains(out, "< Content-Length: 10") || !strings.Contains(out, "no body for this status or method") {
