@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every benchmark under scripts/bench/ and prints one table: nettool's
+# figure, the peer tool's figure from the same run on the same machine, and
+# the ratio. Everything runs on loopback, bounded in time. Installs the peers
+# it needs (scripts/install-deps.sh). Usage: scripts/bench.sh [NAME...]
+# (NAME: resolve, serve-dns, ping, tcp, get, myip). Results also go to
+# bench-results/latest.tsv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
+scripts/install-deps.sh
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export NETTOOL="$tmp/nettool"
+echo "bench: building nettool" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$NETTOOL" ./cmd/nettool
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for f in scripts/bench/*.sh; do names+=("$(basename "$f" .sh)"); done
+fi
+
+mkdir -p bench-results
+out=bench-results/latest.tsv
+printf 'benchmark\tnettool\tpeer\tpeer_value\tunit\tratio\tnote\n' > "$out"
+status=0
+for n in "${names[@]}"; do
+  echo "bench: $n" >&2
+  if ! timeout 600 bash "scripts/bench/$n.sh" >> "$out"; then
+    echo "bench: $n failed" >&2
+    status=1
+  fi
+done
+echo
+echo "nettool $("$NETTOOL" --version | cut -d' ' -f2-), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+column -t -s $'\t' "$out"
+exit $status
