@@ -385,6 +385,9 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	if perr != nil && tr.idleEnded && !resp.HTTP {
 		perr = nil // a non-HTTP peer that went quiet: what we have is what there is
 	}
+	if perr != nil && len(resp.Raw) == 0 && errors.Is(perr, io.EOF) {
+		perr = fmt.Errorf("empty reply: the server closed the connection without answering: %w", perr)
+	}
 	if perr != nil {
 		if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 			perr = fmt.Errorf("%w (while reading the response)", context.Canceled)

@@ -198,6 +198,13 @@ func TestGetHostileServers(t *testing.T) {
 			t.Fatalf("echo: %+v %v %q", res.Meta, codes(r), r.Body)
 		}
 	})
+	t.Run("empty reply", func(t *testing.T) {
+		addr := rawServer(t, func(c net.Conn) { readRequestHead(c) })
+		res, _ := Get(context.Background(), target(t, addr), Options{})
+		if res.OK || res.Failure != probe.FailEOF || !strings.Contains(res.Error, "empty reply") {
+			t.Fatalf("empty reply: %+v", res.Meta)
+		}
+	})
 	t.Run("refused", func(t *testing.T) {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		addr := ln.Addr().String()
