@@ -137,7 +137,7 @@ func TestGetHostileServers(t *testing.T) {
 				}
 			}
 		})
-		res, _ := Get(context.Background(), target(t, addr), Options{Timeout: 300 * time.Millisecond})
+		res, _ := Get(context.Background(), target(t, addr), Options{Timeout: 2 * time.Second})
 		if res.OK || res.Failure != probe.FailTimeout || res.Final().Response == nil || res.Final().Response.Status != 200 {
 			t.Fatalf("want a timeout with the head kept: %+v", res.Meta)
 		}

@@ -309,7 +309,7 @@ func TestGetTimeouts(t *testing.T) {
 			}
 		}
 	})
-	out, errs, code := runCLI(t, "get", drip, "--timeout", "300ms")
+	out, errs, code := runCLI(t, "get", drip, "--timeout", "2s")
 	if code != 1 || !strings.Contains(errs, "nettool: get: timeout: ") || !strings.Contains(out, "< HTTP/1.1 200 OK") {
 		t.Fatalf("drip: code %d err %q out %s", code, errs, out)
 	}
