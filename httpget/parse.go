@@ -704,7 +704,14 @@ func (c *chunkedReader) trailers() error {
 			return nil
 		}
 		if i := bytes.IndexByte(l, ':'); i > 0 {
-			p.resp.Trailers = append(p.resp.Trailers, Field{Name: string(l[:i]), Value: string(bytes.Trim(l[i+1:], " \t"))})
+			f := Field{Name: string(l[:i]), Value: string(bytes.Trim(l[i+1:], " \t"))}
+			for j := 0; j < len(f.Value); j++ {
+				if c := f.Value[j]; c < 0x20 && c != '\t' || c == 0x7f {
+					p.violate(VCtlInField, "control byte 0x%02x in the value of trailer %q", c, clip([]byte(f.Name)))
+					break
+				}
+			}
+			p.resp.Trailers = append(p.resp.Trailers, f)
 		} else {
 			p.violate(VNoColon, "trailer line without a colon: %q", clip(l))
 		}

@@ -538,6 +538,9 @@ func (g *getPrinter) response(r *httpget.Response, withBody bool) {
 		if withBody {
 			g.body(r, false)
 		}
+		for _, f := range r.Trailers {
+			g.line("< %s: %s   (trailer)", output.Escape(f.Name), output.Escape(f.Value))
+		}
 	}
 	g.bodySummary(r)
 }
