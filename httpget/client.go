@@ -350,9 +350,7 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	x.Request = &req
 	x.RawRequest = req.Bytes()
 	x.Timings.PreTransfer = ms()
-	if _, err := rw.Write(x.RawRequest); err != nil {
-		return fail(fmt.Errorf("sending the request: %w", err))
-	}
+	_, werr := rw.Write(x.RawRequest)
 	x.Timings.PostTransfer = ms()
 	observe(StageSent)
 	// Response.
@@ -377,6 +375,10 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	}
 	resp, perr := p.Parse(tr, req.Method, nil)
 	x.Response = resp
+	if werr != nil && (!resp.HTTP || resp.Status == 0) {
+		// The server stopped reading and said nothing we can show.
+		return fail(fmt.Errorf("sending the request: %w", werr))
+	}
 	if !tr.first.IsZero() {
 		x.Timings.StartTransfer = probe.Millis(tr.first.Sub(start))
 	}
