@@ -1,0 +1,518 @@
+package serve
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nettool/nettool/probe/output"
+)
+
+// HTTPDefaultAddr is where `nettool serve http` listens by default: loopback
+// only, the tutorial's port.
+const HTTPDefaultAddr = "127.0.0.1:8000"
+
+// HTTPOptions configure an HTTPServer.
+type HTTPOptions struct {
+	Addr string    // host:port; "" means HTTPDefaultAddr, port 0 picks one
+	TLS  bool      // serve HTTPS with a certificate generated at start
+	Log  io.Writer // access log, one line per request (nil: none)
+	// DripInterval is /drip's default pause between bytes (0: 100ms).
+	DripInterval time.Duration
+}
+
+// HTTPServer is the tutorial's web server plus the endpoints nettool get is
+// tested against. /mirror answers with the request bytes exactly as they
+// arrived, read from the connection itself.
+type HTTPServer struct {
+	opts    HTTPOptions
+	ln      net.Listener
+	srv     *http.Server
+	certPEM []byte
+	done    chan struct{}
+	err     error
+	logMu   sync.Mutex
+}
+
+// NewHTTPServer returns a server that is not started yet.
+func NewHTTPServer(o HTTPOptions) *HTTPServer {
+	if o.Addr == "" {
+		o.Addr = HTTPDefaultAddr
+	}
+	if o.DripInterval <= 0 {
+		o.DripInterval = 100 * time.Millisecond
+	}
+	return &HTTPServer{opts: o, done: make(chan struct{})}
+}
+
+// Start binds the address and serves in the background until ctx is done
+// or Close is called. Wait returns when the server has stopped.
+func (s *HTTPServer) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	var inner net.Listener = ln
+	if s.opts.TLS {
+		cert, pemBytes, err := httpSelfSigned(ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		s.certPEM = pemBytes
+		inner = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+	}
+	s.srv = &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if rc, ok := c.(*httpRecConn); ok {
+				return context.WithValue(ctx, httpConnKey{}, rc)
+			}
+			return ctx
+		},
+		ErrorLog: nil,
+	}
+	s.srv.SetKeepAlivesEnabled(true)
+	go func() {
+		defer close(s.done)
+		err := s.srv.Serve(&httpRecListener{Listener: inner})
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+		}
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+		case <-s.done:
+		}
+	}()
+	return nil
+}
+
+func (s *HTTPServer) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.srv.Close()
+	}
+}
+
+// Close stops the server at once and waits for it.
+func (s *HTTPServer) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	s.srv.Close()
+	<-s.done
+	return s.err
+}
+
+// Wait blocks until the server has stopped.
+func (s *HTTPServer) Wait() error {
+	<-s.done
+	return s.err
+}
+
+// Addr is the bound address (host:port).
+func (s *HTTPServer) Addr() string { return s.ln.Addr().String() }
+
+// URL is the server's base URL.
+func (s *HTTPServer) URL() string {
+	if s.opts.TLS {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
+// CertPEM is the generated certificate with --tls (nil otherwise), for
+// clients that want to trust it.
+func (s *HTTPServer) CertPEM() []byte { return s.certPEM }
+
+type httpConnKey struct{}
+
+// httpRecListener wraps each accepted connection so the raw request bytes
+// can be mirrored.
+type httpRecListener struct{ net.Listener }
+
+func (l *httpRecListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &httpRecConn{Conn: c}, nil
+}
+
+const httpMirrorCap = 1 << 20
+
+type httpRecConn struct {
+	net.Conn
+	mu  sync.Mutex
+	buf []byte
+	cut bool
+}
+
+func (c *httpRecConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.mu.Lock()
+		room := httpMirrorCap - len(c.buf)
+		if room < n {
+			c.cut = true
+		}
+		c.buf = append(c.buf, b[:min(n, max(room, 0))]...)
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// take returns what was read since the last take.
+func (c *httpRecConn) take() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, cut := c.buf, c.cut
+	c.buf, c.cut = nil, false
+	return b, cut
+}
+
+type httpStatusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *httpStatusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *httpStatusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = 200
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *httpStatusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *HTTPServer) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", s.httpIndex)
+	mux.HandleFunc("/mirror", s.httpMirror)
+	mux.HandleFunc("/ip", httpIP)
+	mux.HandleFunc("/status/{n}", httpStatus)
+	mux.HandleFunc("/bytes/{n}", httpBytes)
+	mux.HandleFunc("/chunked/{n}", httpChunked)
+	mux.HandleFunc("/gzip", httpGzip)
+	mux.HandleFunc("/deflate", httpDeflate)
+	mux.HandleFunc("/redirect/{n}", httpRedirect)
+	mux.HandleFunc("/drip", s.httpDrip)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "404 page not found\n")
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &httpStatusWriter{ResponseWriter: w}
+		mux.ServeHTTP(sw, r)
+		if rc, ok := r.Context().Value(httpConnKey{}).(*httpRecConn); ok && r.URL.Path != "/mirror" {
+			rc.take() // the next request's mirror starts here
+		}
+		if s.opts.Log != nil {
+			s.logMu.Lock()
+			fmt.Fprintf(s.opts.Log, "%s %s %d %dB %.1fms %s\n", r.RemoteAddr,
+				output.Escape(fmt.Sprintf("%q", r.Method+" "+r.RequestURI+" "+r.Proto)), sw.status, sw.n,
+				float64(time.Since(start).Microseconds())/1000, output.Escape(strconv.Quote(r.UserAgent())))
+			s.logMu.Unlock()
+		}
+	})
+}
+
+func (s *HTTPServer) httpIndex(w http.ResponseWriter, r *http.Request) {
+	host, port, _ := net.SplitHostPort(r.RemoteAddr)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, `<!doctype html>
+<html><head><meta charset="utf-8"><title>nettool serve http</title></head>
+<body>
+<h1>Hello from nettool serve http</h1>
+<p>You connected from %s, port %s (the port your operating system picked for this connection).</p>
+<p>Try <a href="/mirror">/mirror</a> (your request, byte for byte), <a href="/ip">/ip</a>, /status/404, /bytes/64,
+/chunked/100, <a href="/gzip">/gzip</a>, /redirect/3, /drip.</p>
+</body></html>
+`, html.EscapeString(host), html.EscapeString(port))
+}
+
+func (s *HTTPServer) httpMirror(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, io.LimitReader(r.Body, httpMirrorCap))
+	rc, ok := r.Context().Value(httpConnKey{}).(*httpRecConn)
+	if !ok {
+		http.Error(w, "mirror unavailable", http.StatusInternalServerError)
+		return
+	}
+	raw, cut := rc.take()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if cut {
+		w.Header().Set("X-Mirror-Truncated", strconv.Itoa(httpMirrorCap))
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+	w.Write(raw)
+}
+
+func httpIP(w http.ResponseWriter, r *http.Request) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, host+"\n")
+}
+
+func httpN(w http.ResponseWriter, r *http.Request, lo, hi int64) (int64, bool) {
+	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
+	if err != nil || n < lo || n > hi {
+		http.Error(w, fmt.Sprintf("want a number from %d to %d", lo, hi), http.StatusBadRequest)
+		return 0, false
+	}
+	return n, true
+}
+
+func httpStatus(w http.ResponseWriter, r *http.Request) {
+	n, ok := httpN(w, r, 200, 599)
+	if !ok {
+		return
+	}
+	code := int(n)
+	if code == 204 || code == 304 {
+		w.WriteHeader(code)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, "%d %s\n", code, http.StatusText(code))
+}
+
+// httpPattern is a fixed pseudo-random block /bytes repeats, made on first
+// use so that nettool's start-up does not pay for it.
+var httpPattern = sync.OnceValue(func() []byte {
+	b := make([]byte, 256<<10)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
+	}
+	return b
+})
+
+func httpBytes(w http.ResponseWriter, r *http.Request) {
+	n, ok := httpN(w, r, 0, 64<<30)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	if r.Method == http.MethodHead {
+		return
+	}
+	pattern := httpPattern()
+	for n > 0 {
+		k := min(n, int64(len(pattern)))
+		if _, err := w.Write(pattern[:k]); err != nil {
+			return
+		}
+		n -= k
+	}
+}
+
+const httpLine = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
+
+func httpText(n int64) []byte {
+	var b bytes.Buffer
+	for int64(b.Len()) < n {
+		b.WriteString(httpLine)
+	}
+	return b.Bytes()[:n]
+}
+
+func httpChunked(w http.ResponseWriter, r *http.Request) {
+	n, ok := httpN(w, r, 0, 100<<20)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	body := httpText(n)
+	f, _ := w.(http.Flusher)
+	for len(body) > 0 {
+		k := min(len(body), 1000)
+		w.Write(body[:k])
+		body = body[k:]
+		if f != nil {
+			f.Flush() // each piece becomes its own chunk
+		}
+	}
+	if f != nil && n == 0 {
+		f.Flush()
+	}
+}
+
+var httpCompressible = bytes.Repeat([]byte("This body was compressed by nettool serve http; nettool get decodes it.\n"), 20)
+
+func httpGzip(w http.ResponseWriter, r *http.Request) {
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	z.Write(httpCompressible)
+	z.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Write(b.Bytes())
+}
+
+func httpDeflate(w http.ResponseWriter, r *http.Request) {
+	var b bytes.Buffer
+	z := zlib.NewWriter(&b)
+	z.Write(httpCompressible)
+	z.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Encoding", "deflate")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Write(b.Bytes())
+}
+
+func httpRedirect(w http.ResponseWriter, r *http.Request) {
+	n, ok := httpN(w, r, 1, 100)
+	if !ok {
+		return
+	}
+	to := "/"
+	if n > 1 {
+		to = "/redirect/" + strconv.FormatInt(n-1, 10)
+	}
+	w.Header().Set("Location", to)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusFound)
+	fmt.Fprintf(w, "redirecting to %s\n", to)
+}
+
+// httpDrip sends ?bytes=N (default 10) one at a time, ?interval=D apart.
+func (s *HTTPServer) httpDrip(w http.ResponseWriter, r *http.Request) {
+	n := int64(10)
+	if v := r.URL.Query().Get("bytes"); v != "" {
+		k, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || k < 0 || k > 100000 {
+			http.Error(w, "bytes: want 0 to 100000", http.StatusBadRequest)
+			return
+		}
+		n = k
+	}
+	iv := s.opts.DripInterval
+	if v := r.URL.Query().Get("interval"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Second {
+			http.Error(w, "interval: want a duration up to 10s", http.StatusBadRequest)
+			return
+		}
+		iv = d
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	t := time.NewTicker(max(iv, time.Millisecond))
+	defer t.Stop()
+	for i := int64(0); i < n; i++ {
+		if _, err := w.Write([]byte{'*'}); err != nil {
+			return
+		}
+		if f != nil {
+			f.Flush()
+		}
+		if i+1 == n {
+			break
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// httpSelfSigned makes a short-lived certificate for loopback names and the
+// bound address.
+func httpSelfSigned(addr net.Addr) (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "nettool serve http", Organization: []string{"nettool"}},
+		NotBefore:             time.Now().Add(-time.Minute),
+		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsUnspecified() && !ta.IP.IsLoopback() {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, ta.IP)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	leaf, _ := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pemBytes, nil
+}
+
+// HTTPEndpoints lists what the server answers, for --help and docs.
+var HTTPEndpoints = strings.TrimSpace(`
+/             a small page that a browser shows
+/mirror       the raw request bytes exactly as received
+/ip           your address, plain text (ipecho-style)
+/status/N     status N (200-599)
+/bytes/N      N bytes of binary data, Content-Length framed
+/chunked/N    N bytes of text in 1000-byte chunks
+/gzip         a gzip-compressed body (Content-Encoding: gzip)
+/deflate      a zlib-compressed body (Content-Encoding: deflate)
+/redirect/N   N redirects (302) ending at /
+/drip         ?bytes=N&interval=D: one byte every D (default 10 bytes, 100ms)
+anything else 404`)
