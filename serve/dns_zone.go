@@ -41,10 +41,15 @@ func (z *DNSZone) Records() int { return z.count }
 // file cannot eat the machine's memory.
 const dnsMaxZoneRecords = 1_000_000
 
+// dnsDefaultTTL is the TTL of records that have none, in a file without
+// $TTL (as nsd does).
+const dnsDefaultTTL = 3600
+
 // DNSLoadZoneFile reads the zone file at path. origin is the zone's name
 // when the file does not say it with $ORIGIN ("" means: take the owner of
 // the file's SOA record; relative names then need $ORIGIN). $INCLUDE is
-// allowed. Errors name the file and, for syntax errors, the line and column
+// allowed. A record without a TTL, in a file without $TTL, gets 3600 s.
+// Errors name the file and, for syntax errors, the line and column
 // (file:line:col: message).
 func DNSLoadZoneFile(path, origin string) (*DNSZone, error) {
 	f, err := os.Open(path)
@@ -52,17 +57,17 @@ func DNSLoadZoneFile(path, origin string) (*DNSZone, error) {
 		return nil, fmt.Errorf("zone file: %w", err)
 	}
 	defer f.Close()
-	return dnsParseZone(f, origin, path, true)
+	return dnsParseZone(f, origin, path, true, dnsMaxZoneRecords)
 }
 
 // DNSParseZone reads a zone in RFC 1035 master format from r; file names it
 // in error messages. $INCLUDE is refused (r has no directory to resolve it
 // against). See DNSLoadZoneFile for origin.
 func DNSParseZone(r io.Reader, origin, file string) (*DNSZone, error) {
-	return dnsParseZone(r, origin, file, false)
+	return dnsParseZone(r, origin, file, false, dnsMaxZoneRecords)
 }
 
-func dnsParseZone(r io.Reader, origin, file string, include bool) (*DNSZone, error) {
+func dnsParseZone(r io.Reader, origin, file string, include bool, maxRecords int) (*DNSZone, error) {
 	if origin != "" {
 		if _, ok := dns.IsDomainName(origin); !ok {
 			return nil, fmt.Errorf("%s: bad zone name %q", file, origin)
@@ -71,10 +76,11 @@ func dnsParseZone(r io.Reader, origin, file string, include bool) (*DNSZone, err
 	}
 	zp := dns.NewZoneParser(r, origin, file)
 	zp.SetIncludeAllowed(include)
+	zp.SetDefaultTTL(dnsDefaultTTL)
 	var rrs []dns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		if len(rrs) >= dnsMaxZoneRecords {
-			return nil, fmt.Errorf("%s: more than %d records", file, dnsMaxZoneRecords)
+		if len(rrs) >= maxRecords {
+			return nil, fmt.Errorf("%s: more than %d records", file, maxRecords)
 		}
 		rrs = append(rrs, rr)
 	}
