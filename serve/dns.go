@@ -350,8 +350,8 @@ func (s *DNSServer) dnsServeUDP() {
 		replyBufs[i] = make([]byte, s.maxUDP)
 		in[i].Buffers = [][]byte{bufs[i]}
 	}
-	replySlot := make([][]byte, dnsBatch) // Buffers for outs, reused
-	queries := make([]DNSQuery, 0, dnsBatch)   // logged once the replies are out
+	replySlot := make([][]byte, dnsBatch)    // Buffers for outs, reused
+	queries := make([]DNSQuery, 0, dnsBatch) // logged once the replies are out
 	froms := make([]netip.AddrPort, 0, dnsBatch)
 	for {
 		n, err := bc.ReadBatch(in, 0)
