@@ -155,7 +155,7 @@ func serveDNSRun(e *appEnv, c *cli.Context) error {
 	p.Info("zones: %s", strings.Join(srv.Zones(), " "))
 	p.Stream(serveDNSListen{
 		Type: "dns_listen", Address: bound.String(), Port: int(bound.Port()), Transport: []string{"udp", "tcp"},
-		Zones: srv.Zones(), NSID: opts.NSID, UDPSize: size, Start: start,
+		Zones: srv.Zones(), NSID: opts.NSID, UDPSize: size, Start: start.UTC(),
 	})
 
 	<-e.ctx.Done()
@@ -167,7 +167,7 @@ func serveDNSRun(e *appEnv, c *cli.Context) error {
 	st := srv.Stats()
 	sum := serveDNSSummary{
 		Type: "dns_serve", Address: bound.String(), Zones: srv.Zones(), Queries: st.Queries, UDP: st.UDP, TCP: st.TCP,
-		Truncated: st.Truncated, Dropped: st.Dropped, Rcodes: st.Rcodes, Start: start, ElapsedMS: probe.Millis(time.Since(start)),
+		Truncated: st.Truncated, Dropped: st.Dropped, Rcodes: st.Rcodes, Start: start.UTC(), ElapsedMS: probe.Millis(time.Since(start)),
 	}
 	p.Doc(sum)
 	p.Info("stopped: %s", serveDNSSummaryText(sum))
@@ -237,7 +237,11 @@ func serveDNSLogLine(q serve.DNSQuery) string {
 
 func serveDNSSummaryText(s serveDNSSummary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d queries (udp %d, tcp %d)", s.Queries, s.UDP, s.TCP)
+	noun := "queries"
+	if s.Queries == 1 {
+		noun = "query"
+	}
+	fmt.Fprintf(&b, "%d %s (udp %d, tcp %d)", s.Queries, noun, s.UDP, s.TCP)
 	for _, rc := range []string{"NOERROR", "NXDOMAIN", "REFUSED", "FORMERR", "NOTIMP", "SERVFAIL", "BADVERS"} {
 		if n := s.Rcodes[rc]; n > 0 {
 			fmt.Fprintf(&b, ", %s %d", rc, n)

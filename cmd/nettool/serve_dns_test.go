@@ -160,7 +160,7 @@ func TestServeDNSBinaryWithDig(t *testing.T) {
 	if !logRe.MatchString(stderr) {
 		t.Errorf("no query log line for dig's query in:\n%s", stderr)
 	}
-	if !strings.Contains(stderr, "stopped: 1 queries (udp 1, tcp 0), NOERROR 1") {
+	if !strings.Contains(stderr, "stopped: 1 query (udp 1, tcp 0), NOERROR 1") {
 		t.Errorf("no summary in:\n%s", stderr)
 	}
 	serveDNSPortFree(t, addr)
