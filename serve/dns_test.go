@@ -3,8 +3,10 @@ package serve
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -773,5 +775,66 @@ func TestDNSNewServerErrors(t *testing.T) {
 	got := strings.Join(func() []string { s, _ := NewDNSServer(DNSOptions{}); return s.Zones() }(), " ")
 	if got != "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. 127.in-addr.arpa. example.test." {
 		t.Errorf("built-in zones %q", got)
+	}
+}
+
+func TestDNSTCPIdleAndLimits(t *testing.T) {
+	// A silent client is cut off after the idle timeout (short and explicit
+	// here); what is asserted is that the server closed it, not when.
+	s := dnsStartTest(t, DNSOptions{TCPIdleTimeout: 100 * time.Millisecond, MaxTCPConns: 1})
+	silent, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	// A half-sent message: a length of 100, then 10 bytes and silence.
+	if _, err := silent.Write(append([]byte{0, 100}, make([]byte, 10)...)); err != nil {
+		t.Fatal(err)
+	}
+	_ = silent.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var b [1]byte
+	if n, err := silent.Read(b[:]); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("idle connection not closed by the server: read %d, %v", n, err)
+	}
+
+	// With MaxTCPConns 1, a second connection while one is open is closed
+	// at once, and the first still works.
+	first, err := dns.DialTimeout("tcp", s.Addr(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_ = first.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := first.WriteMsg(dnsMsg("host.example.test.", dns.TypeA, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.ReadMsg(); err != nil { // the server has taken this connection
+		t.Fatal(err)
+	}
+	second, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	_ = second.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if n, err := second.Read(b[:]); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection over the limit not closed: read %d, %v", n, err)
+	}
+}
+
+func TestDNSOversizeDatagram(t *testing.T) {
+	// A query longer than the read buffer is cut and answered FORMERR, with
+	// its ID; the server reads no more than dnsUDPBuf bytes of it.
+	s := dnsStartTest(t, DNSOptions{})
+	m := dnsMsg("host.example.test.", dns.TypeA, 1232)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_PADDING{Padding: make([]byte, 6000)})
+	b := dnsRawUDP(t, s, dnsPack(t, m))
+	r := new(dns.Msg)
+	if err := r.Unpack(b); err != nil || r.Rcode != dns.RcodeFormatError || r.Id != m.Id {
+		t.Fatalf("oversize query: %v %v", r, err)
+	}
+	// The same query is fine over TCP.
+	if r := dnsAsk(t, s, "tcp", m); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Fatalf("padded query over TCP: %v", r)
 	}
 }
