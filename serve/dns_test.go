@@ -529,6 +529,13 @@ func TestDNSMalformed(t *testing.T) {
 			t.Errorf("after junk %d: %s", i, dns.RcodeToString[r.Rcode])
 		}
 	}
+	// The counters of a batch are updated after its replies are sent: stop
+	// the server so that every message is counted.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if st := s.Stats(); st.Dropped != 4 {
 		t.Errorf("dropped %d, want 4", st.Dropped)
 	}
