@@ -2,7 +2,7 @@
 
 function __fish_nettool_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i get myip demo serve http version completion help h help h
+        if contains -- $i get myip demo serve dns http version completion help h help h
             return 1
         end
     end
@@ -69,6 +69,16 @@ complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l no-color -d 'no 
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from serve' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'serve' -d 'run the tutorial\'s servers on loopback: dns, echo, http'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l help -s h -d 'show help'
+complete -r -c nettool -n '__fish_seen_subcommand_from serve' -a 'dns' -d 'answer DNS queries authoritatively from zone files (or a built-in example zone)'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l zone -s z -r -d 'serve the zone in `FILE` (RFC 1035 master format); [ORIGIN=]FILE names the zone when the file has no $ORIGIN; repeatable'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l nsid -r -d 'answer NSID requests (RFC 5001) with `ID`'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l udp-size -r -d 'largest UDP reply to an EDNS client, in `BYTES` (512-65535); larger answers get TC'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l show-zone -d 'print the zones that would be served, as zone-file text, and exit'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l output -s o -r -d 'output format: text, json (one document) or jsonl (one object per line, streamed)'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l json -d 'shortcut for --output json'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
+complete -c nettool -n '__fish_seen_subcommand_from dns' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from http' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_seen_subcommand_from serve' -a 'http' -d 'the tutorial\'s web server: a page, /mirror (your request byte for byte), /ip, test endpoints'
 complete -c nettool -n '__fish_seen_subcommand_from http' -f -l tls -d 'serve HTTPS with a self-signed certificate generated at start (printed on stderr)'
