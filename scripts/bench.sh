@@ -14,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export NETTOOL="$tmp/nettool"
 echo "bench: building nettool" >&2
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$NETTOOL" ./cmd/nettool
+CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags "-s -w" -o "$NETTOOL" ./cmd/nettool
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then

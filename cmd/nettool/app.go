@@ -124,6 +124,9 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 		addEnvVars(cmd.Flags)
 		return
 	}
+	// A leaf's arguments are names, hosts and URLs: "help" or "h" among them
+	// is an argument, not urfave's help subcommand (-h still shows help).
+	cmd.HideHelpCommand = true
 	cmd.Flags = append(cmd.Flags, outputFlags()...)
 	addEnvVars(cmd.Flags)
 	action := cmd.Action
@@ -193,12 +196,25 @@ func addEnvVars(flags []cli.Flag) {
 		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
 			continue
 		}
-		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Names()[0], "-", "_"))
+		name := envName(f.Names()[0])
 		cur := field.Interface().([]string)
 		if !contains(cur, name) {
 			field.Set(reflect.ValueOf(append(cur, name)))
 		}
 	}
+}
+
+// envName turns a flag name into its variable: --http1.0 is NETTOOL_HTTP1_0.
+func envName(flag string) string {
+	return envPrefix + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, flag)
 }
 
 func contains(list []string, s string) bool {

@@ -164,3 +164,22 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+func TestLeafTakesHelpAsArgument(t *testing.T) {
+	out, errs, code := runCLI(t, "argdump", "help", "h")
+	if code != 0 || strings.TrimSpace(out) != `count=4 type= short=false args=["help" "h"]` {
+		t.Fatalf("code %d out %q err %q", code, out, errs)
+	}
+	out, _, code = runCLI(t, "argdump", "x", "-h")
+	if code != 0 || !strings.Contains(out, "USAGE") {
+		t.Fatalf("-h after an argument: code %d out %q", code, out)
+	}
+}
+
+func TestEnvNames(t *testing.T) {
+	for flag, want := range map[string]string{"timeout": "NETTOOL_TIMEOUT", "no-color": "NETTOOL_NO_COLOR", "http1.0": "NETTOOL_HTTP1_0"} {
+		if got := envName(flag); got != want {
+			t.Errorf("envName(%q) = %q, want %q", flag, got, want)
+		}
+	}
+}

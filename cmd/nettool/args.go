@@ -70,7 +70,9 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		}
 		pos = append(pos, a)
 	}
-	if len(pos) == 0 {
+	if len(pos) == 0 || wantsHelp(flags) {
+		// With -h the arguments don't matter; urfave would take the first
+		// one as a help topic.
 		return flags
 	}
 	if len(cmd.Subcommands) > 0 {
@@ -79,6 +81,15 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		return append(flags, pos...)
 	}
 	return append(append(flags, "--"), pos...)
+}
+
+func wantsHelp(flags []string) bool {
+	for _, f := range flags {
+		if f == "-h" || f == "--help" || f == "-help" {
+			return true
+		}
+	}
+	return false
 }
 
 // isFlagToken reports whether a looks like a flag. "-" alone means stdin.

@@ -1,3 +1,5 @@
+//go:build !urfave_cli_no_docs
+
 package main
 
 import (
@@ -8,7 +10,9 @@ import (
 
 // `nettool docs --man|--markdown` prints the reference generated from the
 // app itself; docs/nettool.1 and docs/reference.md are its checked-in output
-// and a test fails when they drift from the code.
+// and a test fails when they drift from the code. A release build with
+// -tags urfave_cli_no_docs leaves this command and urfave's markdown and
+// man-page code out, which saves their start-up work on every run.
 func init() {
 	registerCommand(920, func(e *appEnv) *cli.Command {
 		return &cli.Command{

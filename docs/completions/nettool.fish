@@ -2,7 +2,7 @@
 
 function __fish_nettool_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i get myip demo serve dns http version completion help h help h
+        if contains -- $i get myip demo serve dns http version completion help h
             return 1
         end
     end
@@ -99,7 +99,5 @@ complete -c nettool -n '__fish_seen_subcommand_from completion' -f -l json -d 's
 complete -c nettool -n '__fish_seen_subcommand_from completion' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
 complete -c nettool -n '__fish_seen_subcommand_from completion' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from completion' -f -l help -s h -d 'show help'
-complete -c nettool -n '__fish_seen_subcommand_from help h' -f -l help -s h -d 'show help'
-complete -r -c nettool -n '__fish_seen_subcommand_from completion' -a 'help h' -d 'Shows a list of commands or help for one command'
 complete -c nettool -n '__fish_seen_subcommand_from help h' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'help h' -d 'Shows a list of commands or help for one command'
