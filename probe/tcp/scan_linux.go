@@ -1,0 +1,141 @@
+//go:build linux
+
+package tcp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+)
+
+// scanConnect opens one TCP connection for a scan with raw non-blocking
+// sockets: on loopback and on a LAN most answers (refused, accepted) are
+// already in by the time connect(2) returns, so they are read with one
+// getsockopt and never touch the poller. The rest wait in Go's netpoller
+// with a deadline. With keep, an open connection is returned as a net.Conn;
+// otherwise it is closed with a reset (SO_LINGER 0), so scans leave no
+// TIME_WAIT behind to exhaust local ports.
+func scanConnect(ctx context.Context, ap netip.AddrPort, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
+	addr := ap.Addr().Unmap()
+	var sa syscall.Sockaddr
+	family := syscall.AF_INET
+	if addr.Is4() {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: addr.As4()}
+	} else {
+		family = syscall.AF_INET6
+		s6 := &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: addr.As16()}
+		if z := addr.Zone(); z != "" {
+			if ifi, err := net.InterfaceByName(z); err == nil {
+				s6.ZoneId = uint32(ifi.Index)
+			}
+		}
+		sa = s6
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return nil, 0, os.NewSyscallError("socket", err)
+	}
+	start := time.Now()
+	err = syscall.Connect(fd, sa)
+	if err == nil {
+		return finish(fd, time.Since(start), keep)
+	}
+	if err != syscall.EINPROGRESS && err != syscall.EINTR {
+		syscall.Close(fd)
+		return nil, time.Since(start), os.NewSyscallError("connect", err)
+	}
+	// Fast path: the answer may already be in.
+	if done, err := connectDone(fd); done {
+		if err != nil {
+			syscall.Close(fd)
+			return nil, time.Since(start), err
+		}
+		return finish(fd, time.Since(start), keep)
+	}
+	f := os.NewFile(uintptr(fd), "")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = f.SetWriteDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(time.Unix(1, 0)) })
+	var cerr error
+	first := true
+	werr := rc.Write(func(fd uintptr) bool {
+		if first {
+			first = false
+			return false // wait for writability first
+		}
+		done, err := connectDone(int(fd))
+		cerr = err
+		return done
+	})
+	stop()
+	rtt := time.Since(start)
+	if werr != nil {
+		f.Close()
+		if ctx.Err() != nil {
+			return nil, rtt, ctx.Err()
+		}
+		return nil, rtt, werr
+	}
+	if cerr != nil {
+		f.Close()
+		return nil, rtt, cerr
+	}
+	if !keep {
+		setLinger0(rc)
+		f.Close()
+		return nil, rtt, nil
+	}
+	c, err := net.FileConn(f)
+	f.Close()
+	return c, rtt, err
+}
+
+// connectDone reports whether a non-blocking connect has finished and how.
+func connectDone(fd int) (bool, error) {
+	soerr, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	if err != nil {
+		return true, os.NewSyscallError("getsockopt", err)
+	}
+	switch e := syscall.Errno(soerr); e {
+	case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
+		return false, nil
+	case syscall.EISCONN:
+		return true, nil
+	case 0:
+		if _, err := syscall.Getpeername(fd); err == nil {
+			return true, nil
+		}
+		return false, nil
+	default:
+		return true, os.NewSyscallError("connect", e)
+	}
+}
+
+func finish(fd int, rtt time.Duration, keep bool) (net.Conn, time.Duration, error) {
+	if !keep {
+		_ = syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+		syscall.Close(fd)
+		return nil, rtt, nil
+	}
+	f := os.NewFile(uintptr(fd), "")
+	c, err := net.FileConn(f)
+	f.Close()
+	return c, rtt, err
+}
+
+func setLinger0(rc syscall.RawConn) {
+	_ = rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptLinger(int(fd), syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+	})
+}
