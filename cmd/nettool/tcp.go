@@ -380,7 +380,9 @@ func tcpPlural(n int) string {
 	return "s"
 }
 
-func tcpNum(f float64) string { return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".") }
+func tcpNum(f float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".")
+}
 
 // tcpReason says in words why an attempt failed.
 func tcpReason(at *tcp.Attempt) string {
@@ -658,4 +660,3 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 func tcpSeconds(ms float64) string {
 	return (time.Duration(ms * float64(time.Millisecond))).Round(time.Millisecond).String()
 }
-

@@ -275,4 +275,3 @@ func unhex(c byte) int {
 	}
 	return -1
 }
-

@@ -226,4 +226,3 @@ func scanPort(ctx context.Context, o ScanOptions, h ScanHost, port int, keep boo
 		return r, true
 	}
 }
-
