@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -34,11 +36,11 @@ func init() {
 				}
 				addr := serve.EchoDefaultAddr
 				if c.NArg() == 1 {
-					hp, err := probe.ParseHostPort(c.Args().First(), 10000)
+					a, err := echoParseAddr(c.Args().First())
 					if err != nil {
 						return err
 					}
-					addr = hp.String()
+					addr = a
 				}
 				chunk := c.Int("chunk")
 				if chunk < 1 || chunk > 1<<20 {
@@ -71,4 +73,24 @@ func init() {
 			},
 		}
 	})
+}
+
+// echoParseAddr reads the listen address: HOST, HOST:PORT or :PORT, where
+// port 0 asks the OS for a free one.
+func echoParseAddr(s string) (string, error) {
+	if strings.HasPrefix(s, ":") {
+		s = "127.0.0.1" + s
+	}
+	if h, p, err := net.SplitHostPort(s); err == nil && p == "0" {
+		hp, err := probe.ParseHostPort(h, 1)
+		if err != nil {
+			return "", err
+		}
+		return net.JoinHostPort(hp.Host, "0"), nil
+	}
+	hp, err := probe.ParseHostPort(s, 10000)
+	if err != nil {
+		return "", err
+	}
+	return hp.String(), nil
 }

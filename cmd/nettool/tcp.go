@@ -631,16 +631,14 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 			p.TextLine("no open ports")
 		}
 		p.TextLine("")
-		shown := 0
 		for _, s := range sums {
 			if multi && s.Open == 0 && s.Errors == 0 && !cfg.showClosed {
 				continue
 			}
-			shown++
 			p.TextLine("%s: %d/%d ports scanned in %s: %d open, %d closed, %d filtered, %d errors", s.Address, s.Scanned, s.Ports, tcpSeconds(s.ElapsedMS), s.Open, s.Closed, s.Filtered, s.Errors)
 		}
 		if multi {
-			p.TextLine("%d addresses scanned, %d with open ports shown, %d open ports in all", len(sums), shown, open)
+			p.TextLine("%d addresses scanned, %d open port%s in all", len(sums), open, tcpPlural(open))
 		}
 	}
 	if errs > 0 {

@@ -211,8 +211,8 @@ func scanPort(ctx context.Context, o ScanOptions, h ScanHost, port int, keep boo
 			r.Failure = probe.Classify(err)
 			r.Error = err.Error()
 		}
+		r.Service = ServiceName(port)
 		if state == StateOpen {
-			r.Service = ServiceName(port)
 			if conn != nil {
 				var at Attempt
 				if cerr := Converse(ctx, conn, ap, &at, o.Conn); cerr != nil {
