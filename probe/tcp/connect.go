@@ -80,7 +80,7 @@ type Data struct {
 	Chunks    []int   `json:"chunks,omitempty"` // read sizes as they arrived
 	ElapsedMS float64 `json:"elapsed_ms"`
 	Truncated bool    `json:"truncated,omitempty"` // the cap was reached
-	End       string  `json:"end,omitempty"`       // why reading stopped: newline, complete, eof, cap, timeout, error
+	End       string  `json:"end,omitempty"`       // why reading stopped: newline, complete, eof, reset, cap, timeout, error
 }
 
 // Dial runs one connect test to addr. It always returns an Attempt; a
@@ -182,6 +182,8 @@ func readData(conn net.Conn, max int, timeout time.Duration, want int, untilLine
 				d.End = "eof"
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				d.End = "timeout"
+			case errors.Is(err, syscall.ECONNRESET):
+				d.End = "reset"
 			default:
 				d.End = "error"
 			}

@@ -149,7 +149,10 @@ func TestSendReadsTheEcho(t *testing.T) {
 }
 
 func TestSendToServerThatCloses(t *testing.T) {
-	srv := startServer(t, func(c net.Conn) { c.Write([]byte("bye\n")) })
+	srv := startServer(t, func(c net.Conn) {
+		io.ReadFull(c, make([]byte, len("hello there"))) // read it all, so closing sends FIN, not RST
+		c.Write([]byte("bye\n"))
+	})
 	at := Dial(context.Background(), srv.AddrPort(), 0, Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, Send: []byte("hello there")})
 	if !at.OK || at.Reply == nil || at.Reply.Text != `bye\n` || at.Reply.End != "eof" {
 		t.Fatalf("%+v reply %+v", at, at.Reply)
