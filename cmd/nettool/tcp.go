@@ -243,7 +243,10 @@ func tcpConnectAll(e *appEnv, cfg *tcpConfig, p *output.Printer, targets []probe
 		}
 	}
 	if p.Format() == output.JSON {
-		p.Doc(map[string]any{"type": "tcp_connect", "results": docs})
+		p.Doc(struct {
+			Type    string        `json:"type"`
+			Results []*tcpSummary `json:"results"`
+		}{"tcp_connect", docs})
 	}
 	switch {
 	case e.ctx.Err() != nil:
@@ -339,7 +342,7 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 		s.Failure = probe.FailCanceled
 	}
 	if cfg.wait > 0 {
-		elapsed := time.Since(s.Start).Round(time.Millisecond)
+		elapsed := tcpDur(time.Since(s.Start))
 		if s.OK {
 			p.TextLine("%s is open after %s (%d attempt%s)", output.Escape(hp.String()), elapsed, st.Attempts, tcpPlural(st.Attempts))
 		} else {
@@ -624,7 +627,13 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		if kept == nil {
 			kept = []tcp.PortResult{}
 		}
-		p.Doc(map[string]any{"type": "tcp_scan", "ports": cfg.ports.String(), "hosts": sums, "results": kept, "unresolved": unresolved, "interrupted": scanErr != nil})
+		if unresolved == nil {
+			unresolved = []string{}
+		}
+		if sums == nil {
+			sums = []tcp.ScanSummary{}
+		}
+		p.Doc(tcpScanDoc{Type: "tcp_scan", Ports: cfg.ports.String(), Hosts: sums, Results: kept, Unresolved: unresolved, Interrupted: scanErr != nil})
 	}
 	if p.IsText() {
 		if open == 0 && !cfg.showClosed && len(hosts) > 0 {
@@ -655,6 +664,24 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 	return nil
 }
 
+// tcpScanDoc is the json document of a scan.
+type tcpScanDoc struct {
+	Type        string            `json:"type"` // "tcp_scan"
+	Ports       string            `json:"ports"`
+	Hosts       []tcp.ScanSummary `json:"hosts"`
+	Results     []tcp.PortResult  `json:"results"`
+	Unresolved  []string          `json:"unresolved"`
+	Interrupted bool              `json:"interrupted"`
+}
+
+// tcpDur shows a duration to a person: 0.4ms, 12.3ms, 1.204s.
+func tcpDur(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%.1fms", float64(d)/1e6)
+	}
+	return d.Round(time.Millisecond).String()
+}
+
 func tcpSeconds(ms float64) string {
-	return (time.Duration(ms * float64(time.Millisecond))).Round(time.Millisecond).String()
+	return tcpDur(time.Duration(ms * float64(time.Millisecond)))
 }

@@ -391,7 +391,7 @@ func TestTCPBannerHostile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if strings.ContainsAny(out, "\x1b\x07\x9b\r") || !strings.Contains(out, `220 \x1b[31mred\x1b[0m\x07\x9b\r\n`) {
+	if strings.ContainsAny(out, "\x1b\x07\r") || strings.Contains(out, "\x9b") || !strings.Contains(out, `220 \x1b[31mred\x1b[0m\x07\x9b\r\n`) {
 		t.Fatalf("banner not escaped:\n%q", out)
 	}
 }
