@@ -276,10 +276,14 @@ func TestTCPScanMatchesNmap(t *testing.T) {
 			t.Errorf("port %d: %q, want closed", p, states[p])
 		}
 	}
-	// Text: one line per open port, a summary, exit 0.
-	out, _, code = runCLI(t, "tcp", "127.0.0.1", "-p", ports)
+	// Text: one line per open port, a summary, exit 0; no progress line
+	// when stderr is not a terminal.
+	out, errs, code = runCLI(t, "tcp", "127.0.0.1", "-p", ports)
 	if code != 0 || strings.Count(out, " open ") != 5 || !strings.Contains(out, "5 open, 5 closed, 0 filtered, 0 errors") {
 		t.Fatalf("text scan (exit %d):\n%s", code, out)
+	}
+	if strings.ContainsAny(errs, "\r\x1b") || !strings.HasPrefix(errs, "scanning 10 ports on 1 address") {
+		t.Errorf("stderr %q", errs)
 	}
 	// Nothing open: exit 1.
 	out, _, code = runCLI(t, "tcp", "127.0.0.1", "-p", tcpJoin(closed))
@@ -648,8 +652,48 @@ func TestTCPFilteredInNamespace(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "filtered 127.0.0.1:81: seq=0 no answer") || !strings.Contains(out, "filtered 10.78.0.5:80: seq=0 host unreachable (filtered)") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+	// Ctrl-C in the middle of a scan of silent ports: what was measured is
+	// printed, and the exit code is 130.
+	scan := exec.CommandContext(ctx, ipPath, "netns", "exec", ns, bin, "tcp", "127.0.0.1", "-p", "7,81", "--timeout", "60s", "-o", "jsonl")
+	scanOut, _ := scan.StdoutPipe()
+	if err := scan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sr := bufio.NewReader(scanOut)
+	first, err := sr.ReadString('\n')
+	if err != nil || !strings.Contains(first, `"port":7,"state":"open"`) {
+		t.Fatalf("first scan line %q, %v", first, err)
+	}
+	scan.Process.Signal(os.Interrupt)
+	rest, _ := io.ReadAll(sr)
+	scan.Wait()
+	if code := scan.ProcessState.ExitCode(); code != 130 || !strings.Contains(string(rest), `"type":"tcp_scan_summary"`) || !strings.Contains(string(rest), `"scanned":1,"open":1`) {
+		t.Fatalf("interrupted scan: exit %d\n%s", code, rest)
+	}
 	out, code = inNS("tcp", "10.78.0.0/30", "-p", "80,81", "--timeout", "300ms", "--show-closed")
 	if code != 1 || len(regexp.MustCompile(`/tcp +filtered`).FindAllString(out, -1)) != 8 || !strings.Contains(out, "4 addresses scanned, 0 open ports in all") {
 		t.Fatalf("CIDR scan: exit %d\n%s", code, out)
+	}
+}
+
+func TestTCPDemoStep(t *testing.T) {
+	var step *demoStep
+	for i := range demoSteps {
+		if demoSteps[i].order == 300 {
+			step = &demoSteps[i]
+		}
+	}
+	if step == nil {
+		t.Fatal("tcp demo step not registered")
+	}
+	var out, errb bytes.Buffer
+	e := &appEnv{ctx: context.Background(), stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: os.Getenv}
+	d := &demo{e: e, out: &out, extra: []string{"--no-color"}}
+	if err := step.run(context.Background(), d); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), errb.String())
+	}
+	s := out.String()
+	if strings.Count(s, "connected to 127.0.0.1:") != 4 || !strings.Contains(s, `received: 42 bytes`) || !strings.Contains(s, " open ") {
+		t.Fatalf("demo output:\n%s", s)
 	}
 }
