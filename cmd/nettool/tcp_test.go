@@ -134,6 +134,15 @@ func TestTCPConnectOpen(t *testing.T) {
 	if len(local) != 3 {
 		t.Errorf("the OS picks a new local port per connection: %v", local)
 	}
+	// --source picks the local address; the OS still picks the port.
+	src, _, code := runCLI(t, "tcp", target, "-c", "1", "--source", "127.0.0.2")
+	if code != 0 || !strings.Contains(src, " from 127.0.0.2:") {
+		t.Errorf("--source: exit %d\n%s", code, src)
+	}
+	src, _, code = runCLI(t, "tcp", "127.0.0.1", "-p", strconv.Itoa(port), "--source", "127.0.0.2", "--banner", "--read-timeout", "10ms", "-o", "jsonl")
+	if code != 0 || !strings.Contains(src, `"state":"open"`) {
+		t.Errorf("scan --source: exit %d\n%s", code, src)
+	}
 	if !strings.Contains(out, "3 attempts, 3 connected, 0% loss") || !regexp.MustCompile(`connect min/avg/max/mdev = [\d.]+/[\d.]+/[\d.]+/[\d.]+ ms`).MatchString(out) {
 		t.Errorf("summary missing:\n%s", out)
 	}

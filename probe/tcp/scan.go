@@ -180,7 +180,7 @@ func scanPort(ctx context.Context, o ScanOptions, h ScanHost, port int, keep boo
 	timeouts := 0
 	for {
 		r.Tries++
-		conn, rtt, err := scanConnect(ctx, ap, o.Timeout, keep)
+		conn, rtt, err := scanConnect(ctx, ap, o.Conn.Source, o.Timeout, keep)
 		r.RTTMS = probe.Millis(rtt)
 		if ctx.Err() != nil && err != nil {
 			return r, false

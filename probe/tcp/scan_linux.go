@@ -4,6 +4,7 @@ package tcp
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -18,25 +19,22 @@ import (
 // with a deadline. With keep, an open connection is returned as a net.Conn;
 // otherwise it is closed with a reset (SO_LINGER 0), so scans leave no
 // TIME_WAIT behind to exhaust local ports.
-func scanConnect(ctx context.Context, ap netip.AddrPort, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
-	addr := ap.Addr().Unmap()
-	var sa syscall.Sockaddr
-	family := syscall.AF_INET
-	if addr.Is4() {
-		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: addr.As4()}
-	} else {
-		family = syscall.AF_INET6
-		s6 := &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: addr.As16()}
-		if z := addr.Zone(); z != "" {
-			if ifi, err := net.InterfaceByName(z); err == nil {
-				s6.ZoneId = uint32(ifi.Index)
-			}
-		}
-		sa = s6
-	}
+func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
+	family, sa := sockaddr(ap)
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
 	if err != nil {
 		return nil, 0, os.NewSyscallError("socket", err)
+	}
+	if src.IsValid() {
+		sfam, ssa := sockaddr(netip.AddrPortFrom(src, 0))
+		if sfam != family {
+			syscall.Close(fd)
+			return nil, 0, fmt.Errorf("source %s and target %s are not of the same family", src, ap.Addr())
+		}
+		if err := syscall.Bind(fd, ssa); err != nil {
+			syscall.Close(fd)
+			return nil, 0, os.NewSyscallError("bind", err)
+		}
 	}
 	start := time.Now()
 	err = syscall.Connect(fd, sa)
@@ -99,6 +97,20 @@ func scanConnect(ctx context.Context, ap netip.AddrPort, timeout time.Duration, 
 	c, err := net.FileConn(f)
 	f.Close()
 	return c, rtt, err
+}
+
+func sockaddr(ap netip.AddrPort) (int, syscall.Sockaddr) {
+	addr := ap.Addr().Unmap()
+	if addr.Is4() {
+		return syscall.AF_INET, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: addr.As4()}
+	}
+	s6 := &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: addr.As16()}
+	if z := addr.Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			s6.ZoneId = uint32(ifi.Index)
+		}
+	}
+	return syscall.AF_INET6, s6
 }
 
 // connectDone reports whether a non-blocking connect has finished and how.

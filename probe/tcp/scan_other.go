@@ -10,8 +10,11 @@ import (
 )
 
 // scanConnect opens one TCP connection for a scan with the standard dialer.
-func scanConnect(ctx context.Context, ap netip.AddrPort, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
+func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
 	d := net.Dialer{Timeout: timeout}
+	if src.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+	}
 	start := time.Now()
 	c, err := d.DialContext(ctx, "tcp", ap.String())
 	rtt := time.Since(start)
