@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -164,13 +165,19 @@ func tcpParse(c *cli.Context) (*tcpConfig, error) {
 	if cfg.wait > 0 && !c.IsSet("interval") {
 		cfg.interval = 250 * time.Millisecond
 	}
+	if runtime.GOOS == "windows" && !c.IsSet("timeout") {
+		// Windows retries a SYN answered by a reset for about 2s, so a
+		// shorter timeout would call closed ports filtered.
+		cfg.timeout = 3 * time.Second
+		cfg.conn.Timeout = cfg.timeout
+	}
 	if c.IsSet("ports") {
 		pl, err := probe.ParsePortList(c.String("ports"))
 		if err != nil {
 			return nil, err
 		}
 		cfg.ports, cfg.scan = pl, true
-		if !c.IsSet("timeout") {
+		if !c.IsSet("timeout") && runtime.GOOS != "windows" {
 			cfg.timeout = time.Second
 			cfg.conn.Timeout = cfg.timeout
 		}
@@ -526,6 +533,7 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 	}
 	multi := len(hosts) > 1
 	prog := &tcp.Progress{}
+	prog.Total.Store(int64(len(hosts) * cfg.ports.Len()))
 	if len(hosts) > 0 {
 		p.Info("scanning %d port%s on %d address%s, %d connections at a time, timeout %s", cfg.ports.Len(), tcpPlural(cfg.ports.Len()), len(hosts), map[bool]string{true: "es", false: ""}[len(hosts) != 1], min(conc, len(hosts)*cfg.ports.Len()), cfg.timeout)
 	}
@@ -540,6 +548,12 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 			defer wg.Done()
 			t := time.NewTicker(200 * time.Millisecond)
 			defer t.Stop()
+			show := func() {
+				progMu.Lock()
+				fmt.Fprintf(e.stderr, "\r\x1b[K%d/%d ports, %d open", prog.Done.Load(), prog.Total.Load(), prog.Open.Load())
+				progMu.Unlock()
+			}
+			show()
 			for {
 				select {
 				case <-done:
@@ -548,9 +562,7 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 					progMu.Unlock()
 					return
 				case <-t.C:
-					progMu.Lock()
-					fmt.Fprintf(e.stderr, "\r\x1b[K%d/%d ports, %d open", prog.Done.Load(), prog.Total.Load(), prog.Open.Load())
-					progMu.Unlock()
+					show()
 				}
 			}
 		}()
