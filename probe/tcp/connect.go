@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -122,10 +123,11 @@ func Dial(ctx context.Context, addr netip.AddrPort, seq int, o Options) Attempt 
 // verification, a failed write); quiet servers are not failures.
 func Converse(ctx context.Context, conn net.Conn, addr netip.AddrPort, at *Attempt, o Options) error {
 	o.defaults()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	g := &deadlines{conn: conn}
+	stop := context.AfterFunc(ctx, g.cancel)
 	defer stop()
 	if o.TLS != nil {
-		info, tconn, err := handshake(conn, addr, *o.TLS, o.ReadTimeout)
+		info, tconn, err := handshake(conn, g, addr, *o.TLS, o.ReadTimeout)
 		at.TLS = info
 		if err != nil {
 			return err
@@ -133,25 +135,49 @@ func Converse(ctx context.Context, conn net.Conn, addr netip.AddrPort, at *Attem
 		conn = tconn
 	}
 	if o.Banner {
-		at.Banner = readData(conn, o.MaxBytes, o.ReadTimeout, -1, true)
+		at.Banner = readData(conn, g, o.MaxBytes, o.ReadTimeout, -1, true)
 	}
 	if o.Send != nil {
-		_ = conn.SetWriteDeadline(time.Now().Add(o.ReadTimeout))
+		g.set(time.Now().Add(o.ReadTimeout))
 		n, err := conn.Write(o.Send)
 		at.Sent = &Data{Bytes: n, Text: output.EscapeBytes(o.Send[:n])}
 		if err != nil {
 			return err
 		}
-		at.Reply = readData(conn, o.MaxBytes, o.ReadTimeout, len(o.Send), false)
+		at.Reply = readData(conn, g, o.MaxBytes, o.ReadTimeout, len(o.Send), false)
 	}
 	return nil
 }
 
+// deadlines sets a connection's deadlines unless the context was cancelled:
+// once cancel has run, every deadline stays in the past, so a Ctrl-C that
+// lands between two phases cannot be undone by the next phase's deadline.
+type deadlines struct {
+	mu        sync.Mutex
+	conn      net.Conn
+	cancelled bool
+}
+
+func (d *deadlines) cancel() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cancelled = true
+	_ = d.conn.SetDeadline(time.Unix(1, 0))
+}
+
+func (d *deadlines) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.cancelled {
+		_ = d.conn.SetDeadline(t)
+	}
+}
+
 // readData reads until want bytes arrived (want >= 0), a newline (untilLine),
 // EOF, the cap or the deadline.
-func readData(conn net.Conn, max int, timeout time.Duration, want int, untilLine bool) *Data {
+func readData(conn net.Conn, g *deadlines, max int, timeout time.Duration, want int, untilLine bool) *Data {
 	start := time.Now()
-	_ = conn.SetReadDeadline(start.Add(timeout))
+	g.set(start.Add(timeout))
 	buf := make([]byte, 0, min(max, 4096))
 	chunk := make([]byte, 4096)
 	d := &Data{}
@@ -203,7 +229,7 @@ func StateOf(err error) string {
 	switch {
 	case err == nil:
 		return StateOpen
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, errSelfConnect):
 		return StateClosed
 	case IsLocal(err):
 		return StateError

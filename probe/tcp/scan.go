@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"sync"
@@ -73,6 +74,10 @@ type ScanSummary struct {
 	Start     time.Time `json:"start"`
 	ElapsedMS float64   `json:"elapsed_ms"`
 }
+
+// errSelfConnect is a connection from a port to itself: nobody is
+// listening. Retried with a new source port; reported closed if it persists.
+var errSelfConnect = errors.New("connected to itself: nothing listens on this port")
 
 // DefaultConcurrency sizes a scan from the file limit (raised to the hard
 // limit first): a tenth of the descriptors are kept for everything else,
@@ -178,12 +183,28 @@ func scanPort(ctx context.Context, o ScanOptions, h ScanHost, port int, keep boo
 	backoff := 5 * time.Millisecond
 	var localSince time.Time
 	timeouts := 0
+	confirmed := false
 	for {
 		r.Tries++
-		conn, rtt, err := scanConnect(ctx, ap, o.Conn.Source, o.Timeout, keep)
+		conn, local, rtt, err := scanConnect(ctx, ap, o.Conn.Source, o.Timeout, keep)
 		r.RTTMS = probe.Millis(rtt)
 		if ctx.Err() != nil && err != nil {
 			return r, false
+		}
+		if err == nil && !confirmed && local.Addr() == ap.Addr().Unmap() {
+			// A connection from this machine to itself. With many sockets
+			// in flight, two of ours can pick each other's port as source
+			// and destination and "connect" by simultaneous open with
+			// nobody listening. Such a phantom does not repeat: confirm
+			// with a second connection.
+			confirmed = true
+			if conn != nil {
+				conn.Close()
+			}
+			continue
+		}
+		if errors.Is(err, errSelfConnect) && r.Tries < 10 {
+			continue // nobody listens there; try again from another source port
 		}
 		state := StateOf(err)
 		if state == StateError && IsLocal(err) {

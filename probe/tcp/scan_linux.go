@@ -19,45 +19,57 @@ import (
 // with a deadline. With keep, an open connection is returned as a net.Conn;
 // otherwise it is closed with a reset (SO_LINGER 0), so scans leave no
 // TIME_WAIT behind to exhaust local ports.
-func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
+func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout time.Duration, keep bool) (net.Conn, netip.AddrPort, time.Duration, error) {
 	family, sa := sockaddr(ap)
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
 	if err != nil {
-		return nil, 0, os.NewSyscallError("socket", err)
+		return nil, netip.AddrPort{}, 0, os.NewSyscallError("socket", err)
 	}
 	if src.IsValid() {
 		sfam, ssa := sockaddr(netip.AddrPortFrom(src, 0))
 		if sfam != family {
 			syscall.Close(fd)
-			return nil, 0, fmt.Errorf("source %s and target %s are not of the same family", src, ap.Addr())
+			return nil, netip.AddrPort{}, 0, fmt.Errorf("source %s and target %s are not of the same family", src, ap.Addr())
 		}
 		if err := syscall.Bind(fd, ssa); err != nil {
 			syscall.Close(fd)
-			return nil, 0, os.NewSyscallError("bind", err)
+			return nil, netip.AddrPort{}, 0, os.NewSyscallError("bind", err)
 		}
 	}
 	start := time.Now()
 	err = syscall.Connect(fd, sa)
 	if err == nil {
-		return finish(fd, time.Since(start), keep)
+		local, self := localAddr(fd)
+		if self {
+			syscall.Close(fd)
+			return nil, local, time.Since(start), errSelfConnect
+		}
+		return finish(fd, local, time.Since(start), keep)
 	}
 	if err != syscall.EINPROGRESS && err != syscall.EINTR {
 		syscall.Close(fd)
-		return nil, time.Since(start), os.NewSyscallError("connect", err)
+		return nil, netip.AddrPort{}, time.Since(start), os.NewSyscallError("connect", err)
 	}
 	// Fast path: the answer may already be in.
 	if done, err := connectDone(fd); done {
+		var local netip.AddrPort
+		if err == nil {
+			var self bool
+			if local, self = localAddr(fd); self {
+				err = errSelfConnect
+			}
+		}
 		if err != nil {
 			syscall.Close(fd)
-			return nil, time.Since(start), err
+			return nil, local, time.Since(start), err
 		}
-		return finish(fd, time.Since(start), keep)
+		return finish(fd, local, time.Since(start), keep)
 	}
 	f := os.NewFile(uintptr(fd), "")
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
-		return nil, 0, err
+		return nil, netip.AddrPort{}, 0, err
 	}
 	deadline := start.Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -78,25 +90,34 @@ func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout
 	})
 	stop()
 	rtt := time.Since(start)
+	var local netip.AddrPort
 	if werr != nil {
 		f.Close()
 		if ctx.Err() != nil {
-			return nil, rtt, ctx.Err()
+			return nil, local, rtt, ctx.Err()
 		}
-		return nil, rtt, werr
+		return nil, local, rtt, werr
+	}
+	if cerr == nil {
+		_ = rc.Control(func(fd uintptr) {
+			var self bool
+			if local, self = localAddr(int(fd)); self {
+				cerr = errSelfConnect
+			}
+		})
 	}
 	if cerr != nil {
 		f.Close()
-		return nil, rtt, cerr
+		return nil, local, rtt, cerr
 	}
 	if !keep {
 		setLinger0(rc)
 		f.Close()
-		return nil, rtt, nil
+		return nil, local, rtt, nil
 	}
 	c, err := net.FileConn(f)
 	f.Close()
-	return c, rtt, err
+	return c, local, rtt, err
 }
 
 func sockaddr(ap netip.AddrPort) (int, syscall.Sockaddr) {
@@ -111,6 +132,34 @@ func sockaddr(ap netip.AddrPort) (int, syscall.Sockaddr) {
 		}
 	}
 	return syscall.AF_INET6, s6
+}
+
+// localAddr returns the connection's local address and whether it is
+// connected to itself (a TCP simultaneous open with itself: connecting to a
+// free port on a local address can pick that very port as the ephemeral
+// source and "succeed" with nobody listening; Go's dialer guards against it
+// the same way).
+func localAddr(fd int) (netip.AddrPort, bool) {
+	la, err := syscall.Getsockname(fd)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	local := addrPortOf(la)
+	ra, err := syscall.Getpeername(fd)
+	if err != nil {
+		return local, false
+	}
+	return local, local.IsValid() && local == addrPortOf(ra)
+}
+
+func addrPortOf(sa syscall.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *syscall.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
 }
 
 // connectDone reports whether a non-blocking connect has finished and how.
@@ -134,16 +183,16 @@ func connectDone(fd int) (bool, error) {
 	}
 }
 
-func finish(fd int, rtt time.Duration, keep bool) (net.Conn, time.Duration, error) {
+func finish(fd int, local netip.AddrPort, rtt time.Duration, keep bool) (net.Conn, netip.AddrPort, time.Duration, error) {
 	if !keep {
 		_ = syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
 		syscall.Close(fd)
-		return nil, rtt, nil
+		return nil, local, rtt, nil
 	}
 	f := os.NewFile(uintptr(fd), "")
 	c, err := net.FileConn(f)
 	f.Close()
-	return c, rtt, err
+	return c, local, rtt, err
 }
 
 func setLinger0(rc syscall.RawConn) {

@@ -10,7 +10,7 @@ import (
 )
 
 // scanConnect opens one TCP connection for a scan with the standard dialer.
-func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout time.Duration, keep bool) (net.Conn, time.Duration, error) {
+func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout time.Duration, keep bool) (net.Conn, netip.AddrPort, time.Duration, error) {
 	d := net.Dialer{Timeout: timeout}
 	if src.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
@@ -19,14 +19,15 @@ func scanConnect(ctx context.Context, ap netip.AddrPort, src netip.Addr, timeout
 	c, err := d.DialContext(ctx, "tcp", ap.String())
 	rtt := time.Since(start)
 	if err != nil {
-		return nil, rtt, err
+		return nil, netip.AddrPort{}, rtt, err
 	}
+	local, _ := netip.ParseAddrPort(c.LocalAddr().String())
 	if !keep {
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
 		}
 		c.Close()
-		return nil, rtt, nil
+		return nil, local, rtt, nil
 	}
-	return c, rtt, nil
+	return c, local, rtt, nil
 }

@@ -54,7 +54,7 @@ type CertInfo struct {
 
 // handshake runs a TLS client handshake on conn. Verification is done by
 // nettool itself so that -k can still report its result.
-func handshake(conn net.Conn, addr netip.AddrPort, o TLSOptions, timeout time.Duration) (*TLSInfo, net.Conn, error) {
+func handshake(conn net.Conn, g *deadlines, addr netip.AddrPort, o TLSOptions, timeout time.Duration) (*TLSInfo, net.Conn, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -79,11 +79,10 @@ func handshake(conn net.Conn, addr netip.AddrPort, o TLSOptions, timeout time.Du
 		},
 	}
 	tc := tls.Client(conn, cfg)
-	_ = conn.SetDeadline(time.Now().Add(timeout))
+	g.set(time.Now().Add(timeout))
 	start := time.Now()
 	err := tc.Handshake()
 	info.HandshakeMS = probe.Millis(time.Since(start))
-	_ = conn.SetDeadline(time.Time{})
 	cs := tc.ConnectionState()
 	if len(cs.PeerCertificates) > 0 {
 		info.ChainLength = len(cs.PeerCertificates)
