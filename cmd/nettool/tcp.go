@@ -277,6 +277,14 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 		return s
 	}
 	addrs, err := tcp.Resolve(ctx, hp.Host, cfg.family, 5*time.Second)
+	if err != nil && cfg.wait > 0 {
+		// wait-for-it: in a starting compose stack the name itself may
+		// not exist yet, so keep trying it until the deadline.
+		deadline := s.Start.Add(cfg.wait)
+		for err != nil && time.Now().Before(deadline) && tcpSleep(ctx, cfg.interval, deadline) {
+			addrs, err = tcp.Resolve(ctx, hp.Host, cfg.family, max(time.Until(deadline), time.Millisecond))
+		}
+	}
 	if err != nil {
 		s.Failure, s.Error = probe.Classify(err), err.Error()
 		p.TextLine("%s %s: cannot resolve: %s", p.Paint(output.Red, "failed"), output.Escape(hp.String()), output.Escape(err.Error()))
