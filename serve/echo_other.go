@@ -1,0 +1,5 @@
+//go:build !unix
+
+package serve
+
+func echoTemporaryAccept(error) bool { return false }
