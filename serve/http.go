@@ -19,6 +19,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,11 @@ type HTTPOptions struct {
 	Log  io.Writer // access log, one line per request (nil: none)
 	// DripInterval is /drip's default pause between bytes (0: 100ms).
 	DripInterval time.Duration
+	// Timeout cuts off a client that stalls: a request (head and body) must
+	// arrive within it, and every write of a response must make progress
+	// within it, so a client that says nothing, drips, or never reads its
+	// response cannot hold a connection (0: 30s; the head alone: at most 10s).
+	Timeout time.Duration
 }
 
 // HTTPServer is the tutorial's web server plus the endpoints nettool get is
@@ -60,6 +66,9 @@ func NewHTTPServer(o HTTPOptions) *HTTPServer {
 	}
 	if o.DripInterval <= 0 {
 		o.DripInterval = 100 * time.Millisecond
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
 	}
 	return &HTTPServer{opts: o, done: make(chan struct{})}
 }
@@ -84,7 +93,8 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.opts.Timeout),
+		ReadTimeout:       s.opts.Timeout, // the body too: /mirror reads it
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -98,7 +108,7 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 	s.srv.SetKeepAlivesEnabled(true)
 	go func() {
 		defer close(s.done)
-		err := s.srv.Serve(&httpRecListener{Listener: inner})
+		err := s.srv.Serve(&httpRecListener{Listener: inner, stall: s.opts.Timeout})
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.err = err
 		}
@@ -155,24 +165,37 @@ func (s *HTTPServer) CertPEM() []byte { return s.certPEM }
 type httpConnKey struct{}
 
 // httpRecListener wraps each accepted connection so the raw request bytes
-// can be mirrored.
-type httpRecListener struct{ net.Listener }
+// can be mirrored, and so that every write has a deadline.
+type httpRecListener struct {
+	net.Listener
+	stall time.Duration
+}
 
 func (l *httpRecListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &httpRecConn{Conn: c}, nil
+	return &httpRecConn{Conn: c, stall: l.stall}, nil
 }
 
 const httpMirrorCap = 1 << 20
 
 type httpRecConn struct {
 	net.Conn
-	mu  sync.Mutex
-	buf []byte
-	cut bool
+	stall time.Duration
+	mu    sync.Mutex
+	buf   []byte
+	cut   bool
+}
+
+// Write gives each write its own deadline: a response may take as long as
+// it needs (a 64 GiB /bytes, a slow /drip) as long as the client keeps
+// reading. net/http's WriteTimeout would cut the whole response instead, and
+// without any a client that never reads holds the handler forever.
+func (c *httpRecConn) Write(b []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.stall))
+	return c.Conn.Write(b)
 }
 
 func (c *httpRecConn) Read(b []byte) (int, error) {
@@ -275,7 +298,17 @@ func (s *HTTPServer) httpIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *HTTPServer) httpMirror(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, io.LimitReader(r.Body, httpMirrorCap))
+	if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, httpMirrorCap)); err != nil {
+		// A body that stalls past the timeout, or breaks off: the
+		// connection is closed after this answer.
+		code := http.StatusBadRequest
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			code = http.StatusRequestTimeout
+		}
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body: "+http.StatusText(code), code)
+		return
+	}
 	rc, ok := r.Context().Value(httpConnKey{}).(*httpRecConn)
 	if !ok {
 		http.Error(w, "mirror unavailable", http.StatusInternalServerError)
