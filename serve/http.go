@@ -392,13 +392,9 @@ func httpBytes(w http.ResponseWriter, r *http.Request) {
 
 const httpLine = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
 
-func httpText(n int64) []byte {
-	var b bytes.Buffer
-	for int64(b.Len()) < n {
-		b.WriteString(httpLine)
-	}
-	return b.Bytes()[:n]
-}
+// httpTextBlock holds enough repetitions of httpLine that any 1000-byte
+// piece of the endless text starts within its first line.
+var httpTextBlock = []byte(strings.Repeat(httpLine, 1000/len(httpLine)+2))
 
 func httpChunked(w http.ResponseWriter, r *http.Request) {
 	n, ok := httpN(w, r, 0, 100<<20)
@@ -406,12 +402,16 @@ func httpChunked(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	body := httpText(n)
 	f, _ := w.(http.Flusher)
-	for len(body) > 0 {
-		k := min(len(body), 1000)
-		w.Write(body[:k])
-		body = body[k:]
+	// The text is cut from a fixed block piece by piece: the body is never
+	// held in memory, so a client asking for 100 MiB costs 1 KiB.
+	for off := int64(0); off < n; {
+		k := min(n-off, 1000)
+		start := off % int64(len(httpLine))
+		if _, err := w.Write(httpTextBlock[start : start+k]); err != nil {
+			return
+		}
+		off += k
 		if f != nil {
 			f.Flush() // each piece becomes its own chunk
 		}
