@@ -72,3 +72,21 @@ func FuzzArgs(f *testing.F) {
 		}
 	})
 }
+
+// A flag that needs a value, written last without one, is a usage error
+// naming the flag. (Found by FuzzArgs: the rewrite used to put "--" after it,
+// which the flag then took as its value: `get URL -X` sent the method "--".)
+func TestArgsFlagValueMissingAtEnd(t *testing.T) {
+	for _, args := range [][]string{
+		{"argdump", "a", "-t"},
+		{"argdump", "a", "--type"},
+		{"get", "127.0.0.1:1", "-X"},
+		{"tcp", "127.0.0.1:1", "-c"},
+	} {
+		out, errs, code := runCLI(t, args...)
+		flag := "-" + strings.TrimLeft(args[len(args)-1], "-")
+		if code != exitUsage || !strings.Contains(errs, "flag needs an argument: "+flag) || out != "" {
+			t.Errorf("%q: exit %d out %q err %q", args, code, out, errs)
+		}
+	}
+}
