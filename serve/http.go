@@ -25,6 +25,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/nettool/nettool/probe/output"
 )
 
@@ -44,6 +46,9 @@ type HTTPOptions struct {
 	// within it, so a client that says nothing, drips, or never reads its
 	// response cannot hold a connection (0: 30s; the head alone: at most 10s).
 	Timeout time.Duration
+	// MaxConns is how many connections are served at once; more wait in
+	// the kernel's accept queue until one ends (0: 1024).
+	MaxConns int
 }
 
 // HTTPServer is the tutorial's web server plus the endpoints nettool get is
@@ -70,6 +75,9 @@ func NewHTTPServer(o HTTPOptions) *HTTPServer {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 1024
+	}
 	return &HTTPServer{opts: o, done: make(chan struct{})}
 }
 
@@ -81,7 +89,7 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 		return err
 	}
 	s.ln = ln
-	var inner net.Listener = ln
+	inner := netutil.LimitListener(ln, s.opts.MaxConns)
 	if s.opts.TLS {
 		cert, pemBytes, err := httpSelfSigned(ln.Addr())
 		if err != nil {
@@ -89,7 +97,7 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 			return err
 		}
 		s.certPEM = pemBytes
-		inner = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		inner = tls.NewListener(inner, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler(),

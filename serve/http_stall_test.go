@@ -144,3 +144,32 @@ func TestServeHTTPStalledClients(t *testing.T) {
 		}
 	})
 }
+
+// With MaxConns 1, a second client waits in the accept queue while a first
+// one holds the only slot, and is served as soon as that slot frees.
+func TestServeHTTPMaxConns(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	log := &httpStallLog{lines: make(chan string, 16)}
+	s := NewHTTPServer(HTTPOptions{Addr: "127.0.0.1:0", Log: log, MaxConns: 1})
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	first := httpStallDial(t, s)
+	io.WriteString(first, "GET /ip HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(first)
+	if st, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(st, "HTTP/1.1 200 ") {
+		t.Fatalf("first: %q %v", st, err) // the first connection holds the slot (keep-alive)
+	}
+	second := httpStallDial(t, s)
+	io.WriteString(second, "GET /ip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	_ = second.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, err := second.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("second client served past the limit: %d %v", n, err)
+	}
+	first.Close()
+	_ = second.SetReadDeadline(time.Now().Add(60 * time.Second))
+	if got := httpStallReadToEnd(t, second, "second client"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+		t.Fatalf("second client: %q", got)
+	}
+}
