@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // getFullQueue is a listener whose accept queue is full: a new connection's
@@ -43,6 +45,7 @@ func getFullQueue(t *testing.T) string {
 // stderr that says timeout; the deadlines are short and explicit, and what
 // is asserted is the outcome, not the time taken.
 func TestGetSilentPeers(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the servers stop
 	stop := make(chan struct{})
 	defer close(stop)
 	silent := getRawServer(t, func(c net.Conn) { <-stop })
