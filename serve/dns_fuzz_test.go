@@ -24,7 +24,7 @@ func FuzzDNSZone(f *testing.F) {
 		}
 		// A lower record cap than files get keeps $GENERATE from making
 		// each run take seconds.
-		z, err := dnsParseZone(strings.NewReader(text), "", "fuzz", false, 5000)
+		z, err := dnsParseZone(dnsZoneSource{r: strings.NewReader(text), name: "fuzz"}, "", "fuzz", 5000)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("multi-line error: %q", err)

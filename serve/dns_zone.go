@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -41,6 +43,52 @@ func (z *DNSZone) Records() int { return z.count }
 // file cannot eat the machine's memory.
 const dnsMaxZoneRecords = 1_000_000
 
+// dnsMaxZoneBytes bounds what one zone reads, its $INCLUDE files included:
+// the parser holds a token whole in memory, so an endless file (/dev/zero,
+// or a $INCLUDE of it) would otherwise eat all the machine's memory.
+const dnsMaxZoneBytes = 64 << 20
+
+var errDNSZoneTooBig = fmt.Errorf("zone text larger than %d MiB, $INCLUDE files included", dnsMaxZoneBytes>>20)
+
+// dnsZoneBudget is the bytes a zone may still read, shared by its files.
+type dnsZoneBudget struct{ left int64 }
+
+type dnsBudgetReader struct {
+	r io.Reader
+	b *dnsZoneBudget
+}
+
+func (r *dnsBudgetReader) Read(p []byte) (int, error) {
+	if r.b.left <= 0 {
+		return 0, errDNSZoneTooBig
+	}
+	if int64(len(p)) > r.b.left {
+		p = p[:r.b.left]
+	}
+	n, err := r.r.Read(p)
+	r.b.left -= int64(n)
+	return n, err
+}
+
+// dnsIncludeFS opens $INCLUDE files, which the parser names from the root,
+// through the zone's budget.
+type dnsIncludeFS struct{ b *dnsZoneBudget }
+
+func (f dnsIncludeFS) Open(name string) (fs.File, error) {
+	file, err := os.Open("/" + name)
+	if err != nil {
+		return nil, err
+	}
+	return &dnsBudgetFile{File: file, r: dnsBudgetReader{r: file, b: f.b}}, nil
+}
+
+type dnsBudgetFile struct {
+	*os.File
+	r dnsBudgetReader
+}
+
+func (f *dnsBudgetFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+
 // dnsDefaultTTL is the TTL of records that have none, in a file without
 // $TTL (as nsd does).
 const dnsDefaultTTL = 3600
@@ -57,25 +105,50 @@ func DNSLoadZoneFile(path, origin string) (*DNSZone, error) {
 		return nil, fmt.Errorf("zone file: %w", err)
 	}
 	defer f.Close()
-	return dnsParseZone(f, origin, path, true, dnsMaxZoneRecords)
+	b := &dnsZoneBudget{left: dnsMaxZoneBytes}
+	zp := dnsZoneSource{r: &dnsBudgetReader{r: f, b: b}, name: path, include: true}
+	if filepath.Separator == '/' {
+		// $INCLUDE files are opened through the budget too. The parser
+		// names them from the root when given a file system, so it is
+		// given the file's absolute name, and errors are given back the
+		// name the user wrote.
+		if abs, err := filepath.Abs(path); err == nil {
+			zp.name, zp.fsys = abs, dnsIncludeFS{b}
+		}
+	}
+	return dnsParseZone(zp, origin, path, dnsMaxZoneRecords)
 }
 
 // DNSParseZone reads a zone in RFC 1035 master format from r; file names it
 // in error messages. $INCLUDE is refused (r has no directory to resolve it
 // against). See DNSLoadZoneFile for origin.
 func DNSParseZone(r io.Reader, origin, file string) (*DNSZone, error) {
-	return dnsParseZone(r, origin, file, false, dnsMaxZoneRecords)
+	b := &dnsZoneBudget{left: dnsMaxZoneBytes}
+	return dnsParseZone(dnsZoneSource{r: &dnsBudgetReader{r: r, b: b}, name: file}, origin, file, dnsMaxZoneRecords)
 }
 
-func dnsParseZone(r io.Reader, origin, file string, include bool, maxRecords int) (*DNSZone, error) {
+// dnsZoneSource is what the zone parser reads: the text, the name it
+// reports in errors, whether $INCLUDE is allowed and where included files
+// are opened (nil: os.Open).
+type dnsZoneSource struct {
+	r       io.Reader
+	name    string
+	include bool
+	fsys    fs.FS
+}
+
+func dnsParseZone(src dnsZoneSource, origin, file string, maxRecords int) (*DNSZone, error) {
 	if origin != "" {
 		if _, ok := dns.IsDomainName(origin); !ok {
 			return nil, fmt.Errorf("%s: bad zone name %q", file, origin)
 		}
 		origin = dns.CanonicalName(origin)
 	}
-	zp := dns.NewZoneParser(r, origin, file)
-	zp.SetIncludeAllowed(include)
+	zp := dns.NewZoneParser(src.r, origin, src.name)
+	zp.SetIncludeAllowed(src.include)
+	if src.fsys != nil {
+		zp.SetIncludeFS(src.fsys)
+	}
 	zp.SetDefaultTTL(dnsDefaultTTL)
 	var rrs []dns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
@@ -85,7 +158,20 @@ func dnsParseZone(r io.Reader, origin, file string, include bool, maxRecords int
 		rrs = append(rrs, rr)
 	}
 	if err := zp.Err(); err != nil {
-		return nil, dnsZoneError(err)
+		if errors.Is(err, errDNSZoneTooBig) {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		err = dnsZoneError(err)
+		if src.fsys != nil {
+			msg := err.Error()
+			if strings.HasPrefix(msg, src.name+":") {
+				msg = file + strings.TrimPrefix(msg, src.name)
+			} else if !strings.HasPrefix(msg, "/") {
+				msg = "/" + msg // an included file, named from the root
+			}
+			err = errors.New(msg)
+		}
+		return nil, err
 	}
 	return dnsBuildZone(rrs, origin, file)
 }
