@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,23 @@ func TestArgsFlagValueMissingAtEnd(t *testing.T) {
 		out, errs, code := runCLI(t, args...)
 		flag := "-" + strings.TrimLeft(args[len(args)-1], "-")
 		if code != exitUsage || !strings.Contains(errs, "flag needs an argument: "+flag) || out != "" {
+			t.Errorf("%q: exit %d out %q err %q", args, code, out, errs)
+		}
+	}
+}
+
+// A --cacert that never ends (/dev/zero) is a usage error after the cap,
+// not all the machine's memory.
+func TestArgsCACertIsCapped(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero here")
+	}
+	for _, args := range [][]string{
+		{"get", "127.0.0.1:1", "--cacert", "/dev/zero"},
+		{"tcp", "127.0.0.1:1", "--tls", "--cacert", "/dev/zero"},
+	} {
+		out, errs, code := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "cannot read --cacert: /dev/zero is larger than 16 MiB") || out != "" {
 			t.Errorf("%q: exit %d out %q err %q", args, code, out, errs)
 		}
 	}

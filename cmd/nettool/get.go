@@ -210,7 +210,7 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		}
 	}
 	if f := c.String("cacert"); f != "" {
-		pemBytes, err := os.ReadFile(f)
+		pemBytes, err := readFileLimited(f, 16<<20)
 		if err != nil {
 			return t, o, usageErrorf("cannot read --cacert: %v", err)
 		}

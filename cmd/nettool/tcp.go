@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -145,7 +144,7 @@ func tcpParse(c *cli.Context) (*tcpConfig, error) {
 			}
 		}
 		if f := c.String("cacert"); f != "" {
-			pem, err := os.ReadFile(f)
+			pem, err := readFileLimited(f, 16<<20)
 			if err != nil {
 				return nil, usageErrorf("cannot read --cacert: %v", err)
 			}
