@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// jsonSafeWriter passes JSON text on with the C1 controls (U+0080 to U+009F)
-// and the bidi formatting characters written as \uXXXX escapes:
+// jsonSafeWriter passes JSON text on with DEL, the C1 controls (U+0080 to
+// U+009F) and the bidi formatting characters written as \uXXXX escapes:
 // encoding/json escapes only the C0 controls, so a network string such as
 // "\u009b31m" or a right-to-left override would otherwise reach a terminal
 // raw through --json. The JSON means the same: those characters can only
@@ -17,7 +17,7 @@ type jsonSafeWriter struct{ w io.Writer }
 
 func (j jsonSafeWriter) Write(b []byte) (int, error) {
 	i := 0
-	for i < len(b) && b[i] < utf8.RuneSelf {
+	for i < len(b) && b[i] < 0x7f {
 		i++
 	}
 	if i == len(b) {
@@ -27,7 +27,7 @@ func (j jsonSafeWriter) Write(b []byte) (int, error) {
 	out = append(out, b[:i]...)
 	for i < len(b) {
 		r, n := utf8.DecodeRune(b[i:])
-		if (r >= 0x80 && r <= 0x9f) || isBidiControl(r) {
+		if (r >= 0x7f && r <= 0x9f) || isBidiControl(r) {
 			out = append(out, `\u`...)
 			h := strconv.FormatInt(int64(r), 16)
 			for k := len(h); k < 4; k++ {
