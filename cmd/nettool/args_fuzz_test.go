@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzArgs feeds arbitrary command lines (arguments separated by NUL, which
@@ -54,7 +55,7 @@ func FuzzArgs(f *testing.F) {
 		if code != exitOK && (!strings.HasPrefix(errs, "nettool: ") || strings.Count(errs, "\n") != 1) {
 			t.Fatalf("%q: exit %d with stderr %q", args, code, errs)
 		}
-		if strings.ContainsAny(errs, "\x1b\x07\x9b") || strings.ContainsRune(errs, 0x9b) {
+		if strings.ContainsAny(errs, "\x1b\x07\u009b\u202e") || !utf8.ValidString(errs) {
 			t.Fatalf("%q: raw control bytes on stderr: %q", args, errs)
 		}
 
