@@ -48,10 +48,18 @@ const dnsMaxZoneRecords = 1_000_000
 // or a $INCLUDE of it) would otherwise eat all the machine's memory.
 const dnsMaxZoneBytes = 64 << 20
 
-var errDNSZoneTooBig = fmt.Errorf("zone text larger than %d MiB, $INCLUDE files included", dnsMaxZoneBytes>>20)
+var errDNSZoneTooBig = errors.New("zone text too large")
 
 // dnsZoneBudget is the bytes a zone may still read, shared by its files.
-type dnsZoneBudget struct{ left int64 }
+type dnsZoneBudget struct{ left, max int64 }
+
+type dnsZoneTooBig struct{ max int64 }
+
+func (e dnsZoneTooBig) Error() string {
+	return fmt.Sprintf("zone text larger than %d MiB, $INCLUDE files included", e.max>>20)
+}
+
+func (e dnsZoneTooBig) Is(target error) bool { return target == errDNSZoneTooBig }
 
 type dnsBudgetReader struct {
 	r io.Reader
@@ -60,7 +68,7 @@ type dnsBudgetReader struct {
 
 func (r *dnsBudgetReader) Read(p []byte) (int, error) {
 	if r.b.left <= 0 {
-		return 0, errDNSZoneTooBig
+		return 0, dnsZoneTooBig{r.b.max}
 	}
 	if int64(len(p)) > r.b.left {
 		p = p[:r.b.left]
@@ -100,12 +108,16 @@ const dnsDefaultTTL = 3600
 // Errors name the file and, for syntax errors, the line and column
 // (file:line:col: message).
 func DNSLoadZoneFile(path, origin string) (*DNSZone, error) {
+	return dnsLoadZoneFile(path, origin, dnsMaxZoneBytes)
+}
+
+func dnsLoadZoneFile(path, origin string, maxBytes int64) (*DNSZone, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("zone file: %w", err)
 	}
 	defer f.Close()
-	b := &dnsZoneBudget{left: dnsMaxZoneBytes}
+	b := &dnsZoneBudget{left: maxBytes, max: maxBytes}
 	zp := dnsZoneSource{r: &dnsBudgetReader{r: f, b: b}, name: path, include: true}
 	if filepath.Separator == '/' {
 		// $INCLUDE files are opened through the budget too. The parser
@@ -123,7 +135,7 @@ func DNSLoadZoneFile(path, origin string) (*DNSZone, error) {
 // in error messages. $INCLUDE is refused (r has no directory to resolve it
 // against). See DNSLoadZoneFile for origin.
 func DNSParseZone(r io.Reader, origin, file string) (*DNSZone, error) {
-	b := &dnsZoneBudget{left: dnsMaxZoneBytes}
+	b := &dnsZoneBudget{left: dnsMaxZoneBytes, max: dnsMaxZoneBytes}
 	return dnsParseZone(dnsZoneSource{r: &dnsBudgetReader{r: r, b: b}, name: file}, origin, file, dnsMaxZoneRecords)
 }
 
