@@ -91,7 +91,7 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 
 func wantsHelp(flags []string) bool {
 	for _, f := range flags {
-		if f == "-h" || f == "--help" || f == "-help" {
+		if f == "-h" || f == "--h" || f == "--help" || f == "-help" {
 			return true
 		}
 	}
