@@ -642,12 +642,18 @@ func TestDNSQueryLog(t *testing.T) {
 	if len(log) != 2 {
 		t.Fatalf("%d log entries, want 2: %+v", len(log), log)
 	}
-	q := log[0]
+	// The UDP entry is logged after its reply is sent, so the TCP query
+	// that follows may be logged first: take each by its transport.
+	byTransport := map[string]DNSQuery{}
+	for _, e := range log {
+		byTransport[e.Transport] = e
+	}
+	q := byTransport["udp"]
 	if q.Transport != "udp" || q.Client.String() != c.LocalAddr().String() || q.Name != "WWW.example.test." || q.Type != "AAAA" ||
 		q.Class != "IN" || q.Rcode != "NOERROR" || q.Answers != 2 || q.Size != size || !q.EDNS || q.UDPSize != 1232 || !q.DO || q.Truncated || q.ID != m.Id {
 		t.Errorf("udp log entry %+v (client want %s, size %d)", q, c.LocalAddr(), size)
 	}
-	q = log[1]
+	q = byTransport["tcp"]
 	if q.Transport != "tcp" || q.Answers != 40 || q.EDNS || q.Rcode != "NOERROR" || q.Truncated || q.ID != r2.Id {
 		t.Errorf("tcp log entry %+v", q)
 	}
