@@ -71,6 +71,11 @@ func ParseHostPort(s string, defaultPort int) (HostPort, error) {
 	if host == "" {
 		return HostPort{}, Usagef("bad address %q: empty host", s)
 	}
+	if strings.ContainsAny(host, "[]") {
+		// An IPv6 zone may hold any byte, but "fe80::1%e]th0" could not
+		// be written back as [host]:port.
+		return HostPort{}, Usagef("bad address %q", s)
+	}
 	port := defaultPort
 	if portStr != "" {
 		p, err := ParsePort(portStr)

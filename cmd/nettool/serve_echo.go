@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,19 +80,27 @@ func init() {
 // echoParseAddr reads the listen address: HOST, HOST:PORT or :PORT, where
 // port 0 asks the OS for a free one.
 func echoParseAddr(s string) (string, error) {
+	if _, err := strconv.Atoi(s); err == nil {
+		s = "127.0.0.1:" + s // a bare port, as serve dns takes it (not a host name to look up)
+	}
 	if strings.HasPrefix(s, ":") {
 		s = "127.0.0.1" + s
 	}
-	if h, p, err := net.SplitHostPort(s); err == nil && p == "0" {
-		hp, err := probe.ParseHostPort(h, 1)
-		if err != nil {
-			return "", err
-		}
-		return net.JoinHostPort(hp.Host, "0"), nil
+	var hp probe.HostPort
+	var err error
+	if h, p, serr := net.SplitHostPort(s); serr == nil && p == "0" {
+		hp, err = probe.ParseHostPort(h, 1)
+		hp.Port = 0
+	} else {
+		hp, err = probe.ParseHostPort(s, 10000)
 	}
-	hp, err := probe.ParseHostPort(s, 10000)
 	if err != nil {
 		return "", err
 	}
-	return hp.String(), nil
+	// Listening on a host name would look it up first (with the system's
+	// resolvers); serve http and serve dns refuse names too.
+	if _, aerr := netip.ParseAddr(hp.Host); aerr != nil && hp.Host != "localhost" {
+		return "", usageErrorf("bad address %q: want an IP address (or localhost) to listen on", s)
+	}
+	return net.JoinHostPort(hp.Host, strconv.Itoa(hp.Port)), nil
 }
