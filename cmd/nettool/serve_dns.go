@@ -284,7 +284,7 @@ func serveDNSParseAddr(s string) (string, error) {
 		host = "127.0.0.1"
 	default:
 		a, err := netip.ParseAddr(host)
-		if err != nil {
+		if err != nil || strings.ContainsAny(host, "[]") { // a zone may hold "]": not writable as [host]:port
 			return "", bad("host must be an IP address or localhost")
 		}
 		host = a.String()

@@ -74,7 +74,7 @@ func serveHTTPAddr(s string) (string, error) {
 	if err != nil || n < 0 || n > 65535 {
 		return "", usageErrorf("bad address %q: port must be 0-65535", s)
 	}
-	if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
+	if _, err := netip.ParseAddr(host); err != nil && host != "localhost" || strings.ContainsAny(host, "[]") {
 		return "", usageErrorf("bad address %q: want an IP address (or localhost) to listen on", s)
 	}
 	return net.JoinHostPort(host, strconv.Itoa(n)), nil
