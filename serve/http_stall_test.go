@@ -173,3 +173,22 @@ func TestServeHTTPMaxConns(t *testing.T) {
 		t.Fatalf("second client: %q", got)
 	}
 }
+
+// With --tls, a client that connects and never sends its ClientHello, or
+// sends part of one, is cut off too (the handshake runs under the head's
+// deadline).
+func TestServeHTTPTLSSilentClient(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	s := NewHTTPServer(HTTPOptions{Addr: "127.0.0.1:0", TLS: true, Timeout: 300 * time.Millisecond})
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	silent := httpStallDial(t, s)
+	if got := httpStallReadToEnd(t, silent, "silent TLS client"); got != "" {
+		t.Fatalf("silent TLS client got %q", got)
+	}
+	partial := httpStallDial(t, s)
+	partial.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}) // a ClientHello record header, then one byte
+	httpStallReadToEnd(t, partial, "client with half a ClientHello")
+}
