@@ -212,6 +212,9 @@ func ParseSeconds(s string) (time.Duration, error) {
 			return 0, probe.Usagef("bad time %s (want 0 to %v)", quote(s), maxSeconds)
 		}
 		d = time.Duration(f * float64(time.Second))
+		if f > 0 && d == 0 {
+			return 0, probe.Usagef("bad time %s (under a nanosecond)", quote(s))
+		}
 	} else {
 		var err error
 		d, err = time.ParseDuration(s)
@@ -221,10 +224,6 @@ func ParseSeconds(s string) (time.Duration, error) {
 		if d < 0 || d > maxSeconds {
 			return 0, probe.Usagef("bad time %s (want 0 to %v)", quote(s), maxSeconds)
 		}
-	}
-	if d == 0 && s != "0" && strings.Trim(s, "0.s") != "" {
-		// a value so small it rounds to zero is an error, not "no limit"
-		return 0, probe.Usagef("bad time %s (under a nanosecond)", quote(s))
 	}
 	return d, nil
 }
