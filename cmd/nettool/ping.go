@@ -64,6 +64,9 @@ func pingAction(e *appEnv, c *cli.Context) error {
 		}
 		return probe.Usagef("%v", err)
 	}
+	if err := ping.CheckSize(targets, opts.Size); err != nil {
+		return err
+	}
 	view := &pingView{p: p, quiet: p.Quiet(), multi: len(targets) > 1}
 	opts.OnEvent = view.event
 	if p.IsText() && !view.quiet {

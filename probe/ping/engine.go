@@ -125,6 +125,9 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 	e.cookie = binary.BigEndian.Uint32(rnd[:4])
 	idBase := binary.BigEndian.Uint16(rnd[4:])
 
+	if err := CheckSize(targets, opts.Size); err != nil {
+		return nil, err
+	}
 	// One socket per family in use.
 	var socks [2]*sock
 	res := &Result{}
@@ -139,9 +142,6 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 		v6 := !t.Addr.Is4()
 		if !t.Addr.IsValid() {
 			return nil, probe.Usagef("no address for %q", t.Name)
-		}
-		if v6 && opts.Size > maxPayloadV6 || !v6 && opts.Size > maxPayloadV4 {
-			return nil, probe.Usagef("packet size %d is too big for %s (at most %d)", opts.Size, t.Name, map[bool]int{false: maxPayloadV4, true: maxPayloadV6}[v6])
 		}
 		fi := 0
 		if v6 {
@@ -216,6 +216,21 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 		res.Hosts = append(res.Hosts, hs)
 	}
 	return res, nil
+}
+
+// CheckSize checks that a payload of size bytes fits in one IP packet to
+// every target (65507 bytes over IPv4, 65527 over IPv6).
+func CheckSize(targets []Target, size int) error {
+	for _, t := range targets {
+		limit := maxPayloadV4
+		if !t.Addr.Is4() {
+			limit = maxPayloadV6
+		}
+		if size > limit {
+			return probe.Usagef("packet size %d is too big for %s (at most %d)", size, t.Name, limit)
+		}
+	}
+	return nil
 }
 
 // windowSize is how many recent probes each host remembers: enough to hold

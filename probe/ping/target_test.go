@@ -2,6 +2,8 @@ package ping
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -127,6 +129,49 @@ func TestResolveLiteralsAndLocalhost(t *testing.T) {
 	if ts[1].String() != "localhost ("+ts[1].Addr.String()+")" || ts[0].String() != "127.0.0.2" {
 		t.Errorf("String: %q %q", ts[1].String(), ts[0].String())
 	}
+}
+
+// A name the (loopback, fake) DNS server does not know is a ResolveError
+// naming it; nothing leaves loopback.
+func TestResolveNXDomainFromLoopbackServer(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n < 12 {
+				continue
+			}
+			resp := append([]byte(nil), buf[:n]...)
+			resp[2] |= 0x80            // QR
+			resp[3] = resp[3]&0xf0 | 3 // NXDOMAIN
+			_, _ = pc.WriteTo(resp, from)
+		}
+	}()
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
+	}}
+	hosts, err := ParseHosts([]string{"127.0.0.1", "nothing-here.example."}, FamilyAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Resolve(context.Background(), r, hosts, FamilyAny, 5*time.Second)
+	var re *ResolveError
+	if !errors.As(err, &re) || re.Name != "nothing-here.example." || !strings.Contains(err.Error(), `cannot resolve "nothing-here.example.": no such host`) {
+		t.Fatalf("err %v", err)
+	}
+	pc.Close()
+	<-done
 }
 
 func TestWindowSize(t *testing.T) {
