@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +39,7 @@ func init() {
 				&cli.IntFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit, 1-255 (default: the system's)"},
 				&cli.BoolFlag{Name: "ipv4", Aliases: []string{"4"}, Usage: "IPv4 only"},
 				&cli.BoolFlag{Name: "ipv6", Aliases: []string{"6"}, Usage: "IPv6 only"},
+				&cli.StringFlag{Name: "file", Usage: "read more hosts from FILE, one per line (# comments; - for stdin), as fping -f"},
 				&cli.StringFlag{Name: "socket", Value: "auto", Usage: "ICMP socket: auto (unprivileged first, then raw), dgram or raw"},
 			},
 			Action: func(c *cli.Context) error { return pingAction(e, c) },
@@ -53,7 +56,15 @@ func pingAction(e *appEnv, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	hosts, err := ping.ParseHosts(c.Args().Slice(), fam)
+	args := c.Args().Slice()
+	if f := c.String("file"); f != "" {
+		more, err := pingReadHostFile(e, f)
+		if err != nil {
+			return err
+		}
+		args = append(args, more...)
+	}
+	hosts, err := ping.ParseHosts(args, fam)
 	if err != nil {
 		return err
 	}
@@ -91,6 +102,38 @@ func pingAction(e *appEnv, c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// pingReadHostFile reads hosts, one per line, at most ping.MaxHosts.
+func pingReadHostFile(e *appEnv, name string) ([]string, error) {
+	var r io.Reader = e.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, probe.Usagef("--file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var hosts []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 4096)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		for _, f := range strings.Fields(line) {
+			if len(hosts) == ping.MaxHosts {
+				return nil, probe.Usagef("--file: too many hosts (at most %d)", ping.MaxHosts)
+			}
+			hosts = append(hosts, f)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, probe.Usagef("--file: %v", err)
+	}
+	return hosts, nil
 }
 
 // pingOptions reads the flags.
