@@ -40,6 +40,7 @@ func init() {
 				&cli.BoolFlag{Name: "ipv4", Aliases: []string{"4"}, Usage: "IPv4 only"},
 				&cli.BoolFlag{Name: "ipv6", Aliases: []string{"6"}, Usage: "IPv6 only"},
 				&cli.StringFlag{Name: "file", Usage: "read more hosts from FILE, one per line (# comments; - for stdin), as fping -f"},
+				&cli.StringFlag{Name: "engine", Value: ping.EngineNative, Usage: "native (one shared socket, kernel timestamps) or pro-bing (one pro-bing Pinger per host, for a second opinion)"},
 				&cli.StringFlag{Name: "socket", Value: "auto", Usage: "ICMP socket: auto (unprivileged first, then raw), dgram or raw"},
 			},
 			Action: func(c *cli.Context) error { return pingAction(e, c) },
@@ -158,6 +159,7 @@ func pingOptions(c *cli.Context) (ping.Options, ping.Family, error) {
 	if o.Socket, err = ping.ParseSocketMode(c.String("socket")); err != nil {
 		return o, 0, err
 	}
+	o.Engine = c.String("engine")
 	fam := ping.FamilyAny
 	switch {
 	case c.Bool("ipv4") && c.Bool("ipv6"):

@@ -387,6 +387,24 @@ $`)
 	}
 }
 
+// The pro-bing engine reports lost probes too, and does not hang.
+func TestPingProBingEngineLossNetns(t *testing.T) {
+	ns := pingNetns(t)
+	out, errOut, code := pingRunIn(t, ns, nettoolBinary(t), false, "ping", "--engine", "pro-bing", "-c", "2", "-i", "0.1", "-W", "0.3", "127.0.0.1", "10.77.0.2")
+	if code != 1 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	for _, re := range []string{
+		`(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=1 `, `(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=2 `,
+		`(?m)^no reply from 10\.77\.0\.2: icmp_seq=1 \(waited 300ms\)$`, `(?m)^no reply from 10\.77\.0\.2: icmp_seq=2 \(waited 300ms\)$`,
+		`(?m)^2 hosts, 1 up, 1 down, 4 packets transmitted, 2 received`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("no %s in\n%s", re, out)
+		}
+	}
+}
+
 func TestPingMultiHostOneSilentNetns(t *testing.T) {
 	ns := pingNetns(t)
 	out, errOut, code := pingRunIn(t, ns, nettoolBinary(t), false, "ping", "-c", "2", "-i", "0.1", "-W", "0.3", "127.0.0.1", "10.77.0.2", "127.0.0.3")

@@ -114,6 +114,9 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
 	}
+	if opts.Engine == EngineProBing {
+		return runProBing(ctx, targets, opts)
+	}
 	e := &engine{
 		opts:   opts,
 		byID:   make(map[idKey]*host),
@@ -520,4 +523,9 @@ func netInterfaceIndex(name string) (int, error) {
 		return 0, err
 	}
 	return ifi.Index, nil
+}
+
+func ipFromNet(ip net.IP) netip.Addr {
+	a, _ := netip.AddrFromSlice(ip)
+	return a.Unmap()
 }

@@ -209,3 +209,38 @@ func TestRunManyProbesSmallWindow(t *testing.T) {
 		t.Errorf("window %d for a 20ms wait at 2ms", got)
 	}
 }
+
+// The pro-bing engine, wrapped: the socket kind nettool picked, distinct
+// IDs, every reply matched, no goroutine left behind (goleak in TestMain).
+func TestRunProBingEngine(t *testing.T) {
+	needICMP(t)
+	ts := append(loopTargets(3), Target{Name: "::1", Addr: netip.MustParseAddr("::1")})
+	var log eventLog
+	res, err := Run(context.Background(), ts, Options{Count: 3, Interval: 20 * time.Millisecond, Wait: 5 * time.Second, Size: 56, Engine: EngineProBing, OnEvent: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[uint16]bool{}
+	for _, h := range res.Hosts {
+		if h.Sent != 3 || h.Received != 3 || h.Lost != 0 || h.Min <= 0 {
+			t.Errorf("%+v", h)
+		}
+		if h.Socket == KindRaw {
+			if ids[h.ID] {
+				t.Errorf("ID %d twice", h.ID)
+			}
+			ids[h.ID] = true
+		}
+	}
+	if len(log.ev) != 12 {
+		t.Errorf("%d events", len(log.ev))
+	}
+	for _, e := range log.ev {
+		if e.Kind != EventReply || e.From != e.Target.Addr || e.Bytes != 64 {
+			t.Errorf("event %+v", e)
+		}
+	}
+	if _, err := Run(context.Background(), ts, Options{Count: 1, Interval: time.Second, Size: 8, Engine: EngineProBing}); err == nil {
+		t.Error("pro-bing with an 8-byte payload accepted")
+	}
+}

@@ -68,6 +68,7 @@ type Options struct {
 	Size     int           // payload bytes (ICMP data after the 8-byte header)
 	TTL      int           // IP TTL / hop limit; 0: the system's default
 	Socket   SocketMode
+	Engine   string // EngineNative (""), or EngineProBing for a second opinion
 	// Gap is the least time between two probes to different hosts; 0 picks
 	// min(Interval/hosts, 10ms), so a round is spread over the interval.
 	Gap time.Duration
@@ -96,6 +97,8 @@ func (o *Options) Validate(privileged bool) error {
 		return probe.Usagef("bad TTL %d (want 1-255)", o.TTL)
 	case o.Gap < 0:
 		return probe.Usagef("bad gap %v", o.Gap)
+	case o.Engine != "" && o.Engine != EngineNative && o.Engine != EngineProBing:
+		return probe.Usagef("bad engine %q (want native or pro-bing)", o.Engine)
 	}
 	return nil
 }
