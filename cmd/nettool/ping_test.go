@@ -449,6 +449,80 @@ func TestPingDeadlineNetns(t *testing.T) {
 	}
 }
 
+// pingNetnsRouted makes a client namespace behind a router namespace: the
+// client 10.78.0.1 routes everything through 10.78.0.254, which forwards to
+// 10.79.0.0/24. A probe with TTL 1 dies at the router, which answers with
+// ICMP Time Exceeded.
+func pingNetnsRouted(t *testing.T) (client string) {
+	t.Helper()
+	client = pingNetns(t)
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	router := fmt.Sprintf("ntpingr-%d-%s", os.Getpid(), hex.EncodeToString(rnd[:]))
+	if out, err := exec.Command("ip", "netns", "add", router).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", router).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v %s", router, err, out)
+		}
+	})
+	steps := [][]string{
+		{"ip", "link", "add", "cA", "netns", client, "type", "veth", "peer", "name", "rA", "netns", router},
+		{"ip", "netns", "exec", client, "ip", "addr", "add", "10.78.0.1/24", "dev", "cA"},
+		{"ip", "netns", "exec", client, "ip", "link", "set", "cA", "up"},
+		{"ip", "netns", "exec", client, "ip", "route", "add", "10.79.0.0/24", "via", "10.78.0.254"},
+		{"ip", "netns", "exec", router, "ip", "link", "set", "lo", "up"},
+		{"ip", "netns", "exec", router, "ip", "addr", "add", "10.78.0.254/24", "dev", "rA"},
+		{"ip", "netns", "exec", router, "ip", "link", "set", "rA", "up"},
+		{"ip", "netns", "exec", router, "ip", "link", "add", "rB", "type", "veth", "peer", "name", "rC"},
+		{"ip", "netns", "exec", router, "ip", "addr", "add", "10.79.0.254/24", "dev", "rB"},
+		{"ip", "netns", "exec", router, "ip", "link", "set", "rB", "up"},
+		{"ip", "netns", "exec", router, "ip", "link", "set", "rC", "up"},
+		{"ip", "netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"},
+		{"ip", "netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0"},
+	}
+	for _, c := range steps {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", c, err, out)
+		}
+	}
+	return client
+}
+
+// -t 1: the router's Time Exceeded is shown for each probe, on a raw socket
+// (root) and on an unprivileged one (through its error queue).
+func TestPingTTLExceededNetns(t *testing.T) {
+	ns := pingNetnsRouted(t)
+	bin := pingBinaryFor(t)
+	want := []string{
+		`(?m)^From 10\.78\.0\.254: icmp_seq=1 Time to live exceeded \(probe to 10\.79\.0\.2\)$`,
+		`(?m)^From 10\.78\.0\.254: icmp_seq=2 Time to live exceeded \(probe to 10\.79\.0\.2\)$`,
+		`(?m)^2 packets transmitted, 0 received, \+2 errors, 100% packet loss, time \d+ms$`,
+	}
+	check := func(name, out, errOut string, code int) {
+		if code != 1 || errOut != "" {
+			t.Errorf("%s: exit %d, stderr %q\n%s", name, code, errOut, out)
+		}
+		for _, re := range want {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("%s: no %s in\n%s", name, re, out)
+			}
+		}
+	}
+	args := []string{"ping", "-t", "1", "-c", "2", "-i", "0.1", "-W", "1", "10.79.0.2"}
+	out, errOut, code := pingRunIn(t, ns, bin, false, append(args, "--socket", "raw")...)
+	check("raw", out, errOut, code)
+	pingSysctlRange(t, ns, "0 2147483647")
+	out, errOut, code = pingRunIn(t, ns, bin, true, append(args, "--socket", "dgram")...)
+	check("dgram", out, errOut, code)
+	// jsonl: ping_error events name who answered.
+	out, _, _ = pingRunIn(t, ns, bin, true, "ping", "-t", "1", "-c", "1", "-W", "1", "-o", "jsonl", "10.79.0.2")
+	if !strings.HasPrefix(out, `{"type":"ping_error","target":"10.79.0.2","addr":"10.79.0.2","seq":1,"from":"10.78.0.254","error":"Time to live exceeded",`) {
+		t.Errorf("jsonl:\n%s", out)
+	}
+}
+
 // The privilege ladder: unprivileged ICMP first, raw next, exit 3 with both
 // fixes named when neither is allowed.
 func TestPingPrivilegeFallbackNetns(t *testing.T) {

@@ -423,7 +423,13 @@ func (e *engine) readLoop(s *sock) {
 			}
 			continue
 		}
-		p, err := parseMessage(buf[:r.n], s.v6, s.kind == KindRaw && !s.v6)
+		var p parsed
+		if r.isErr {
+			p, err = parseQueuedError(buf[:r.n], s.v6, r)
+			r.from = r.offender
+		} else {
+			p, err = parseMessage(buf[:r.n], s.v6, s.kind == KindRaw && !s.v6)
+		}
 		if err != nil || p.kind == msgOther {
 			continue
 		}
@@ -468,8 +474,11 @@ func (e *engine) handle(s *sock, r received, p parsed) {
 			return
 		}
 		h.errs++
-		ev := Event{Kind: EventError, Host: h.idx, Target: h.t, Seq: int(sl.seq), From: r.from, TTL: -1,
-			Err: errorText(p.errType, p.errCode, s.v6), Time: r.when}
+		msg := p.errText
+		if msg == "" {
+			msg = errorText(p.errType, p.errCode, s.v6)
+		}
+		ev := Event{Kind: EventError, Host: h.idx, Target: h.t, Seq: int(sl.seq), From: r.from, TTL: -1, Err: msg, Time: r.when}
 		sl.state = stLost
 		h.lost++
 		h.pending--

@@ -103,6 +103,7 @@ type parsed struct {
 	errCode   int
 	src       netip.Addr // the IPv4 header's source, when there was a header
 	quotedDst netip.Addr // the destination of the quoted request (errors)
+	errText   string     // a local error's text (error queue), instead of errType/errCode
 }
 
 var errShort = errors.New("short packet")

@@ -3,6 +3,7 @@
 package ping
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -155,6 +156,13 @@ func openKind(v6 bool, kind SocketKind, ttl int) (*sock, error) {
 		}
 	}
 	if kind == KindDgram {
+		// ICMP errors (time exceeded, unreachable) reach an unprivileged
+		// socket only through its error queue.
+		if v6 {
+			_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1)
+		} else {
+			_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1)
+		}
 		// Bind now so the kernel assigns the ICMP ID ("port") we can report.
 		var sa unix.Sockaddr = &unix.SockaddrInet4{}
 		if v6 {
@@ -226,6 +234,14 @@ type received struct {
 	from netip.Addr
 	ttl  int       // from IP_TTL / IPV6_HOPLIMIT, -1 when absent
 	when time.Time // kernel timestamp, or the time of the read
+
+	// From the error queue (unprivileged sockets): buf holds our own echo
+	// request as sent, from is its destination.
+	isErr          bool
+	eeOrigin       uint8
+	eeType, eeCode uint8
+	eeErrno        uint32
+	offender       netip.Addr
 }
 
 // recv reads one message into buf; oob is scratch space for control
@@ -235,8 +251,14 @@ func (s *sock) recv(buf, oob []byte) (received, error) {
 	var n, oobn int
 	var from unix.Sockaddr
 	var rerr error
+	isErr := false
 	err := s.rc.Read(func(fd uintptr) bool {
+		isErr = false
 		n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, 0)
+		if rerr == unix.EAGAIN && s.kind == KindDgram {
+			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE)
+			isErr = rerr == nil
+		}
 		return rerr != unix.EAGAIN
 	})
 	if err != nil {
@@ -247,6 +269,7 @@ func (s *sock) recv(buf, oob []byte) (received, error) {
 	}
 	r.n = n
 	r.ttl = -1
+	r.isErr = isErr
 	switch a := from.(type) {
 	case *unix.SockaddrInet4:
 		r.from = netip.AddrFrom4(a.Addr)
@@ -278,6 +301,17 @@ func parseControl(b []byte, r *received) {
 			r.ttl = int(*(*int32)(unsafe.Pointer(&data[0])))
 		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT && len(data) >= 4:
 			r.ttl = int(*(*int32)(unsafe.Pointer(&data[0])))
+		case (h.Level == unix.IPPROTO_IP && h.Type == unix.IP_RECVERR || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_RECVERR) &&
+			len(data) >= sizeofSockExtendedErr:
+			ee := (*unix.SockExtendedErr)(unsafe.Pointer(&data[0]))
+			r.eeErrno, r.eeOrigin, r.eeType, r.eeCode = ee.Errno, ee.Origin, ee.Type, ee.Code
+			off := data[sizeofSockExtendedErr:]
+			// SO_EE_OFFENDER: the sockaddr of who sent the ICMP error.
+			if len(off) >= 8 && binary.NativeEndian.Uint16(off) == unix.AF_INET {
+				r.offender = netip.AddrFrom4([4]byte(off[4:8]))
+			} else if len(off) >= 24 && binary.NativeEndian.Uint16(off) == unix.AF_INET6 {
+				r.offender = netip.AddrFrom16([16]byte(off[8:24])).Unmap()
+			}
 		}
 		next := cmsgAlign(l)
 		if next >= len(b) {
@@ -291,3 +325,38 @@ func cmsgAlign(n int) int {
 	const a = int(unsafe.Sizeof(uintptr(0)))
 	return (n + a - 1) &^ (a - 1)
 }
+
+// Origins of an error-queue message (linux/errqueue.h).
+const (
+	eeOriginLocal = 1
+	eeOriginICMP  = 2
+	eeOriginICMP6 = 3
+)
+
+// parseQueuedError reads a message from an unprivileged socket's error
+// queue: b is our own echo request (the kernel's ICMP ID in it), the
+// control message said what went wrong.
+func parseQueuedError(b []byte, v6 bool, r received) (parsed, error) {
+	p := parsed{ttl: -1}
+	echoReq := icmpv4Echo
+	if v6 {
+		echoReq = icmpv6Echo
+	}
+	if len(b) < icmpHeaderLen || int(b[0]) != echoReq {
+		return p, errShort
+	}
+	p.kind = msgError
+	p.id = binary.BigEndian.Uint16(b[4:])
+	p.seq = binary.BigEndian.Uint16(b[6:])
+	p.payload = b[icmpHeaderLen:]
+	p.quotedDst = r.from
+	switch r.eeOrigin {
+	case eeOriginICMP, eeOriginICMP6:
+		p.errType, p.errCode = int(r.eeType), int(r.eeCode)
+	default:
+		p.errText = unix.Errno(r.eeErrno).Error()
+	}
+	return p, nil
+}
+
+const sizeofSockExtendedErr = int(unsafe.Sizeof(unix.SockExtendedErr{}))
