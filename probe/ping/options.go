@@ -47,6 +47,12 @@ const (
 	KindRaw   SocketKind = "raw"   // SOCK_RAW, nettool picks one ICMP ID per host
 )
 
+// Engines.
+const (
+	EngineNative  = "native"   // nettool's own: one shared socket per family, kernel timestamps
+	EngineProBing = "pro-bing" // github.com/prometheus-community/pro-bing, one Pinger per host
+)
+
 // Limits.
 const (
 	MaxHosts         = 65536 // one ICMP ID per host on a raw socket

@@ -1,3 +1,5 @@
+//go:build linux
+
 package ping
 
 import (
@@ -11,12 +13,6 @@ import (
 	probing "github.com/prometheus-community/pro-bing"
 
 	"github.com/nettool/nettool/probe"
-)
-
-// Engines.
-const (
-	EngineNative  = "native"   // nettool's own: one shared socket per family, kernel timestamps
-	EngineProBing = "pro-bing" // github.com/prometheus-community/pro-bing, one Pinger per host
 )
 
 // runProBing pings with pro-bing, one Pinger per host, with nettool's
@@ -104,7 +100,7 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 			}
 			p.Timeout = time.Duration(opts.Count-1)*opts.Interval + wait
 		default:
-			p.Timeout = maxSeconds
+			p.Timeout = maxTimeFlag
 		}
 		p.OnSend = func(pkt *probing.Packet) {
 			e.mu.Lock()

@@ -135,7 +135,7 @@ func Resolve(ctx context.Context, r *net.Resolver, hosts []Host, fam Family, tim
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		if h.Addr.IsValid() {
-			out[i] = Target{Name: h.Name, Addr: h.Addr}
+			out[i] = Target(h)
 			continue
 		}
 		wg.Add(1)
@@ -196,8 +196,8 @@ func lookup(ctx context.Context, r *net.Resolver, name string, fam Family, timeo
 
 func quote(s string) string { return strconv.Quote(s) }
 
-// maxSeconds bounds every time flag (30 days).
-const maxSeconds = 30 * 24 * time.Hour
+// maxTimeFlag bounds every time flag (30 days).
+const maxTimeFlag = 30 * 24 * time.Hour
 
 // ParseSeconds reads a time flag as iputils does, in seconds with a
 // fraction ("0.2", "1", "1.5"), or as a Go duration ("200ms", "1m").
@@ -208,8 +208,8 @@ func ParseSeconds(s string) (time.Duration, error) {
 	}
 	var d time.Duration
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "xXpPnNiI_") {
-		if f < 0 || f > maxSeconds.Seconds() {
-			return 0, probe.Usagef("bad time %s (want 0 to %v)", quote(s), maxSeconds)
+		if f < 0 || f > maxTimeFlag.Seconds() {
+			return 0, probe.Usagef("bad time %s (want 0 to %v)", quote(s), maxTimeFlag)
 		}
 		d = time.Duration(f * float64(time.Second))
 		if f > 0 && d == 0 {
@@ -221,8 +221,8 @@ func ParseSeconds(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, probe.Usagef("bad time %s (seconds like 0.5, or a duration like 200ms)", quote(s))
 		}
-		if d < 0 || d > maxSeconds {
-			return 0, probe.Usagef("bad time %s (want 0 to %v)", quote(s), maxSeconds)
+		if d < 0 || d > maxTimeFlag {
+			return 0, probe.Usagef("bad time %s (want 0 to %v)", quote(s), maxTimeFlag)
 		}
 	}
 	return d, nil

@@ -267,7 +267,7 @@ func FuzzParseSeconds(f *testing.F) {
 			}
 			return
 		}
-		if d < 0 || d > maxSeconds {
+		if d < 0 || d > maxTimeFlag {
 			t.Fatalf("%q accepted as %v", s, d)
 		}
 	})
