@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nettool/nettool/probe/output"
 	"github.com/nettool/nettool/probe/ping"
 	"github.com/nettool/nettool/probe/probetest"
 )
@@ -674,3 +675,55 @@ func TestPingDemoStep(t *testing.T) {
 }
 
 func pingAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// What a person sees for duplicates, late replies, lost probes and errors
+// (events the loopback cannot produce on demand).
+func TestPingEventLines(t *testing.T) {
+	var out, errb bytes.Buffer
+	p := output.New(&out, &errb, output.Options{Format: output.Text})
+	v := &pingView{p: p}
+	tg := ping.Target{Name: "example.test", Addr: pingAddr("192.0.2.7")}
+	now := time.Now()
+	for _, ev := range []ping.Event{
+		{Kind: ping.EventReply, Target: tg, Seq: 1, From: tg.Addr, TTL: 57, Bytes: 64, RTT: 1234567 * time.Nanosecond, Time: now},
+		{Kind: ping.EventReply, Target: tg, Seq: 1, From: tg.Addr, TTL: 57, Bytes: 64, RTT: 1300 * time.Microsecond, Dup: true, Time: now},
+		{Kind: ping.EventReply, Target: tg, Seq: 2, From: pingAddr("192.0.2.99"), TTL: -1, Bytes: 64, RTT: 3 * time.Second, Late: true, Time: now},
+		{Kind: ping.EventLost, Target: tg, Seq: 3, Waited: 2 * time.Second, Time: now},
+		{Kind: ping.EventError, Target: tg, Seq: 4, From: pingAddr("198.51.100.1"), Err: "Destination Host Unreachable", Time: now},
+		{Kind: ping.EventError, Target: tg, Seq: 5, Err: "sendto: network is unreachable\x1b[2J", Time: now},
+	} {
+		v.event(ev)
+	}
+	want := `64 bytes from example.test (192.0.2.7): icmp_seq=1 ttl=57 time=1.235 ms
+64 bytes from example.test (192.0.2.7): icmp_seq=1 ttl=57 time=1.300 ms (DUP!)
+64 bytes from 192.0.2.99 (probe to example.test (192.0.2.7)): icmp_seq=2 time=3000.000 ms (late: already counted lost)
+no reply from example.test (192.0.2.7): icmp_seq=3 (waited 2s)
+From 198.51.100.1: icmp_seq=4 Destination Host Unreachable (probe to example.test (192.0.2.7))
+send failed to example.test (192.0.2.7): icmp_seq=5 sendto: network is unreachable\x1b[2J
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestPingHostFile(t *testing.T) {
+	pingNeedICMP(t)
+	dir := t.TempDir()
+	f := filepath.Join(dir, "hosts")
+	if err := os.WriteFile(f, []byte("# loopback\n127.0.0.1\n\n127.0.0.2 127.0.0.3 # three\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "ping", "-q", "-c", "1", "--file", f, "127.0.0.4", "--json")
+	var doc struct {
+		HostsUp int `json:"hosts_up"`
+		Hosts   []struct {
+			Target string `json:"target"`
+		} `json:"hosts"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.HostsUp != 4 || len(doc.Hosts) != 4 || doc.Hosts[0].Target != "127.0.0.4" || doc.Hosts[3].Target != "127.0.0.3" {
+		t.Errorf("exit %d %q %s", code, errOut, out)
+	}
+	if _, errOut, code := runCLI(t, "ping", "--file", filepath.Join(dir, "missing")); code != 2 || !strings.Contains(errOut, "--file: open ") {
+		t.Errorf("missing file: exit %d %q", code, errOut)
+	}
+}

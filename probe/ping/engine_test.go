@@ -246,3 +246,53 @@ func TestRunProBingEngine(t *testing.T) {
 		t.Error("pro-bing with an 8-byte payload accepted")
 	}
 }
+
+// Replies are matched to their probe: a second reply is a duplicate, a
+// reply after the wait is late, foreign cookies and unknown seqs are
+// ignored. Driven with synthetic replies, no socket.
+func TestHandleDuplicateLateForeign(t *testing.T) {
+	var log eventLog
+	s := &sock{kind: KindRaw}
+	e := &engine{opts: Options{Wait: time.Second, Size: 56, OnEvent: log.add}, cookie: 0xfeedbeef, byID: map[idKey]*host{}, wake: make(chan struct{}, 1)}
+	tg := Target{Name: "127.0.0.9", Addr: netip.MustParseAddr("127.0.0.9")}
+	h := &host{idx: 0, t: tg, s: s, id: 77, ring: make([]slot, 4), mask: 3, next: 1}
+	e.hosts = []*host{h}
+	e.byID[idKey{false, 77}] = h
+	sent := time.Now()
+	for seq := uint64(1); seq <= 2; seq++ {
+		h.ring[seq&h.mask] = slot{seq: seq, sent: sent, state: stPending}
+		h.sent++
+		h.pending++
+		e.pending++
+	}
+	reply := func(seq uint16, cookie uint32) {
+		b := buildEcho(nil, false, 77, seq, cookie, 0, 0, 56)
+		b[0] = icmpv4EchoReply
+		p, err := parseMessage(b, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.handle(s, received{from: tg.Addr, ttl: 64, when: sent.Add(50 * time.Microsecond)}, p)
+	}
+	reply(1, e.cookie)
+	reply(1, e.cookie)   // duplicate
+	reply(1, 0x12345678) // another program's probe: ignored
+	reply(3, e.cookie)   // never sent: ignored
+	e.mu.Lock()
+	e.expireLocked(sent.Add(2 * time.Second)) // nothing queued: seq 2 stays pending
+	sl := &h.ring[2&h.mask]
+	e.loseLocked(h, sl, time.Second, "")
+	e.mu.Unlock()
+	reply(2, e.cookie) // late
+	got := ""
+	for _, ev := range log.ev {
+		got += fmt.Sprintf("%s:%d:dup=%v:late=%v:rtt=%v ", ev.Kind, ev.Seq, ev.Dup, ev.Late, ev.RTT)
+	}
+	want := "reply:1:dup=false:late=false:rtt=50µs reply:1:dup=true:late=false:rtt=50µs lost:2:dup=false:late=false:rtt=0s reply:2:dup=false:late=true:rtt=50µs "
+	if got != want {
+		t.Errorf("events\n got %s\nwant %s", got, want)
+	}
+	if h.recv != 1 || h.dup != 1 || h.late != 1 || h.lost != 1 || h.pending != 0 || e.pending != 0 {
+		t.Errorf("counters %+v", h)
+	}
+}
