@@ -81,7 +81,12 @@ func pingAction(e *appEnv, c *cli.Context) error {
 	}
 	view := &pingView{p: p, quiet: p.Quiet(), multi: len(targets) > 1}
 	opts.OnEvent = view.event
-	if p.IsText() && !view.quiet {
+	opts.OnStart = func([]ping.SocketInfo) {
+		// Printed once the sockets are open: a permission error leaves
+		// stdout empty.
+		if !p.IsText() || view.quiet {
+			return
+		}
 		if len(targets) == 1 {
 			p.TextLine("PING %s %d(%d) bytes of data.", pingTargetName(targets[0]), opts.Size, opts.Size+8+pingIPHeader(targets[0]))
 		} else {

@@ -560,6 +560,11 @@ func TestPingPrivilegeFallbackNetns(t *testing.T) {
 		!strings.Contains(errOut, "sysctl -w net.ipv4.ping_group_range=") || !strings.Contains(errOut, "setcap cap_net_raw+ep") {
 		t.Errorf("nobody with the range closed: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// Text mode too: nothing on stdout, the one line on stderr.
+	out, errOut, code = pingRunIn(t, ns, bin, true, "ping", "127.0.0.1")
+	if code != 3 || out != "" || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("nobody, text: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	// --socket dgram refuses the fallback, even for root.
 	if _, errOut, code = pingRunIn(t, ns, bin, false, "ping", "-c", "1", "--socket", "dgram", "127.0.0.1"); code != 3 || !strings.Contains(errOut, "ping_group_range") {
 		t.Errorf("root --socket dgram: exit %d %q", code, errOut)

@@ -158,6 +158,9 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 		e.hosts = append(e.hosts, h)
 	}
 
+	if opts.OnStart != nil {
+		opts.OnStart(res.Sockets)
+	}
 	var wg sync.WaitGroup
 	for _, s := range socks {
 		if s != nil {

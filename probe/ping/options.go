@@ -78,6 +78,8 @@ type Options struct {
 	// Gap is the least time between two probes to different hosts; 0 picks
 	// min(Interval/hosts, 10ms), so a round is spread over the interval.
 	Gap time.Duration
+	// OnStart is called once the sockets are open, before the first probe.
+	OnStart func(sockets []SocketInfo)
 	// OnEvent receives each reply, lost probe and error as it happens, one at
 	// a time, in order. It must not block for long.
 	OnEvent func(Event)

@@ -160,6 +160,9 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 		pingers[i] = p
 	}
 
+	if opts.OnStart != nil {
+		opts.OnStart(res.Sockets)
+	}
 	res.Start = time.Now()
 	var wg sync.WaitGroup
 	runErrs := make([]error, len(pingers))
