@@ -565,6 +565,11 @@ func TestPingPrivilegeFallbackNetns(t *testing.T) {
 	if code != 3 || out != "" || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("nobody, text: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// The demo's ping step says so and goes on.
+	out, _, _ = pingRunIn(t, ns, bin, true, "demo", "--no-color")
+	if !strings.Contains(out, "# Skipped here: cannot open an ICMP socket") || strings.Contains(out, "$ nettool ping") {
+		t.Errorf("demo without ICMP:\n%s", out)
+	}
 	// --socket dgram refuses the fallback, even for root.
 	if _, errOut, code = pingRunIn(t, ns, bin, false, "ping", "-c", "1", "--socket", "dgram", "127.0.0.1"); code != 3 || !strings.Contains(errOut, "ping_group_range") {
 		t.Errorf("root --socket dgram: exit %d %q", code, errOut)
