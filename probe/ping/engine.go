@@ -27,7 +27,7 @@ const (
 
 type slot struct {
 	seq   uint64 // 1-based probe counter; 0: never used
-	sent  time.Time
+	sent  int64  // wall clock, Unix ns (kernel receive stamps are wall clock too)
 	state uint8
 }
 
@@ -137,7 +137,7 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 		}
 	}
 
-	window := windowSize(opts)
+	window := windowSize(opts, len(targets))
 	for i, t := range targets {
 		fi := 0
 		if !t.Addr.Is4() {
@@ -295,7 +295,7 @@ func (e *engine) sendProbe(h *host) {
 		e.buf = buildEcho(e.buf, h.s.v6, h.id, wireSeq, e.cookie, uint32(h.idx), now.UnixNano(), e.opts.Size)
 		return e.buf
 	})
-	sl.sent = sent
+	sl.sent = sent.UnixNano()
 	h.sent++
 	h.pending++
 	e.pending++
@@ -428,9 +428,9 @@ func (e *engine) handle(s *sock, r received, p parsed) {
 		e.maybeWake()
 		return
 	}
-	rtt := r.when.Sub(sl.sent)
+	rtt := time.Duration(r.when.UnixNano() - sl.sent)
 	if rtt < 0 || rtt > time.Hour {
-		rtt = time.Since(sl.sent) // the wall clock moved
+		rtt = time.Duration(time.Now().UnixNano() - sl.sent) // a stamp from before a clock step
 	}
 	ttl := r.ttl
 	if ttl < 0 {

@@ -207,7 +207,7 @@ func TestRunManyProbesSmallWindow(t *testing.T) {
 			t.Errorf("%+v", h)
 		}
 	}
-	if got := windowSize(Options{Count: 400, Interval: 2 * time.Millisecond, Wait: 20 * time.Millisecond}); got > 16 {
+	if got := windowSize(Options{Count: 400, Interval: 2 * time.Millisecond, Wait: 20 * time.Millisecond}, 2); got > 16 {
 		t.Errorf("window %d for a 20ms wait at 2ms", got)
 	}
 }
@@ -260,7 +260,7 @@ func TestHandleDuplicateLateForeign(t *testing.T) {
 	e.byID[idKey{false, 77}] = h
 	sent := time.Now()
 	for seq := uint64(1); seq <= 2; seq++ {
-		h.ring[seq&h.mask] = slot{seq: seq, sent: sent, state: stPending}
+		h.ring[seq&h.mask] = slot{seq: seq, sent: sent.UnixNano(), state: stPending}
 		h.sent++
 		h.pending++
 		e.pending++

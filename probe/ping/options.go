@@ -61,8 +61,9 @@ const (
 	DefaultInterval  = time.Second
 	DefaultWait      = 2 * time.Second
 	DefaultSize      = defaultPayloadSize
-	maxWindow        = 32768 // probes remembered per host (duplicates, late replies)
-	defaultWindowCap = 1024  // when no reply deadline bounds the window
+	maxWindow        = 32768   // probes remembered per host (duplicates, late replies)
+	defaultWindowCap = 1024    // when no reply deadline bounds the window
+	maxSlotsTotal    = 1 << 21 // probes remembered, all hosts together (24 bytes each)
 )
 
 // Options configure a run.

@@ -57,7 +57,7 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 	var rnd [2]byte
 	_, _ = rand.Read(rnd[:])
 	idBase := binary.BigEndian.Uint16(rnd[:])
-	window := windowSize(opts)
+	window := windowSize(opts, len(targets))
 	pingers := make([]*probing.Pinger, len(targets))
 	timers := make([][]*time.Timer, len(targets))
 	for i, t := range targets {
@@ -111,7 +111,7 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 			if sl.state == stPending {
 				e.loseLocked(h, sl, 0, "")
 			}
-			*sl = slot{seq: seq, state: stPending, sent: time.Now()}
+			*sl = slot{seq: seq, state: stPending, sent: time.Now().UnixNano()}
 			h.sent++
 			h.pending++
 			e.pending++

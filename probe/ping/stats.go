@@ -53,10 +53,12 @@ func CheckSize(targets []Target, size int) error {
 }
 
 // windowSize is how many recent probes each host remembers: enough to hold
-// every probe that can still be waiting for its reply, a power of two.
-func windowSize(o Options) int {
+// every probe that can still be waiting for its reply, a power of two, and
+// within a budget for all hosts together (past it, the oldest probe still
+// waiting is given up as lost when its slot is needed).
+func windowSize(o Options, hosts int) int {
 	need := defaultWindowCap
-	if o.Wait > 0 {
+	if o.Wait > 0 && o.Interval > 0 {
 		need = int(o.Wait/o.Interval) + 2
 	}
 	if o.Count > 0 && o.Count < need {
@@ -65,9 +67,15 @@ func windowSize(o Options) int {
 	if need > maxWindow {
 		need = maxWindow
 	}
+	if hosts > 0 && need > maxSlotsTotal/hosts {
+		need = max(4, maxSlotsTotal/hosts)
+	}
 	n := 1
 	for n < need {
 		n <<= 1
+	}
+	if hosts > 0 && n > need && n > 4 && n*hosts > maxSlotsTotal {
+		n >>= 1
 	}
 	return n
 }

@@ -186,8 +186,15 @@ func TestWindowSize(t *testing.T) {
 		{Options{Count: 0, Interval: time.Second, Wait: 0}, defaultWindowCap},
 		{Options{Count: 1, Interval: time.Second}, 1},
 	}
+	// Many hosts share the budget.
+	if got := windowSize(Options{Interval: time.Millisecond, Wait: 10 * time.Second}, 65536); got != 32 {
+		t.Errorf("65536 hosts: window %d, want 32", got)
+	}
+	if got := windowSize(Options{Interval: time.Second, Wait: 2 * time.Second}, 65536); got != 4 {
+		t.Errorf("65536 hosts, 1s/2s: window %d, want 4", got)
+	}
 	for _, c := range cases {
-		if got := windowSize(c.o); got != c.want {
+		if got := windowSize(c.o, 1); got != c.want {
 			t.Errorf("%+v: %d want %d", c.o, got, c.want)
 		}
 	}
