@@ -23,10 +23,16 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/nettool/nettool/probe/output"
 	"github.com/nettool/nettool/probe/ping"
 	"github.com/nettool/nettool/probe/probetest"
 )
+
+// pingLeakOpts: goroutines that outlive a command by design (the signal
+// package's loop, started by the first signal.NotifyContext).
+var pingLeakOpts = []goleak.Option{goleak.IgnoreTopFunction("os/signal.signal_recv"), goleak.IgnoreTopFunction("os/signal.loop")}
 
 var pingUpdateGolden = flag.Bool("ping.update", false, "rewrite the ping golden files")
 
@@ -44,6 +50,7 @@ func pingNeedICMP(t *testing.T) {
 var pingReplyRE = regexp.MustCompile(`^64 bytes from (\S+( \(\S+\))?): icmp_seq=(\d+) ttl=\d+ time=\d+\.\d{3} ms$`)
 
 func TestPingLoopbackText(t *testing.T) {
+	defer goleak.VerifyNone(t, pingLeakOpts...)
 	pingNeedICMP(t)
 	out, errOut, code := runCLI(t, "ping", "127.0.0.1", "-c", "3", "-i", "0.05")
 	if code != 0 || errOut != "" {
@@ -84,6 +91,7 @@ func TestPingQuietPrintsSummaryOnly(t *testing.T) {
 // Several 127.x hosts and a name at once: every reply goes to its host, one
 // summary row each.
 func TestPingMultiHostLoopback(t *testing.T) {
+	defer goleak.VerifyNone(t, pingLeakOpts...)
 	pingNeedICMP(t)
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.1.7", "127.1.2.3", "localhost"}
 	out, errOut, code := runCLI(t, append([]string{"ping", "-c", "3", "-i", "0.02", "-4", "-o", "jsonl"}, hosts...)...)
@@ -598,6 +606,11 @@ func TestPingPrivilegeFallbackNetns(t *testing.T) {
 	if code != 0 || socketOf(out) != "dgram" {
 		t.Errorf("nobody with the range open: exit %d %q %s", code, errOut, out)
 	}
+	// IPv6 too: ping_group_range covers ICMPv6 datagram sockets.
+	out, errOut, code = pingRunIn(t, ns, bin, true, "ping", "-c", "1", "--json", "::1")
+	if code != 0 || socketOf(out) != "dgram" || !strings.Contains(out, `"family": "ipv6"`) {
+		t.Errorf("nobody, ::1: exit %d %q %s", code, errOut, out)
+	}
 	// Several hosts on the one unprivileged socket: the kernel owns the ID,
 	// replies are told apart by nettool's payload tag.
 	out, errOut, code = pingRunIn(t, ns, bin, true, "ping", "-c", "2", "-i", "0.02", "-o", "jsonl", "127.0.0.1", "127.0.0.2", "127.0.0.1", "10.77.0.2", "-W", "0.3")
@@ -717,6 +730,7 @@ send failed to example.test (192.0.2.7): icmp_seq=5 sendto: network is unreachab
 }
 
 func TestPingHostFile(t *testing.T) {
+	defer goleak.VerifyNone(t, pingLeakOpts...)
 	pingNeedICMP(t)
 	dir := t.TempDir()
 	f := filepath.Join(dir, "hosts")
