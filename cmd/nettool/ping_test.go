@@ -399,13 +399,13 @@ $`)
 // The pro-bing engine reports lost probes too, and does not hang.
 func TestPingProBingEngineLossNetns(t *testing.T) {
 	ns := pingNetns(t)
-	out, errOut, code := pingRunIn(t, ns, nettoolBinary(t), false, "ping", "--engine", "pro-bing", "-c", "2", "-i", "0.1", "-W", "0.3", "127.0.0.1", "10.77.0.2")
+	out, errOut, code := pingRunIn(t, ns, nettoolBinary(t), false, "ping", "--engine", "pro-bing", "-c", "2", "-i", "0.1", "-W", "2", "127.0.0.1", "10.77.0.2")
 	if code != 1 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
 	}
 	for _, re := range []string{
 		`(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=1 `, `(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=2 `,
-		`(?m)^no reply from 10\.77\.0\.2: icmp_seq=1 \(waited 300ms\)$`, `(?m)^no reply from 10\.77\.0\.2: icmp_seq=2 \(waited 300ms\)$`,
+		`(?m)^no reply from 10\.77\.0\.2: icmp_seq=1 \(waited 2s\)$`, `(?m)^no reply from 10\.77\.0\.2: icmp_seq=2 \(waited 2s\)$`,
 		`(?m)^2 hosts, 1 up, 1 down, 4 packets transmitted, 2 received`,
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {
@@ -416,14 +416,14 @@ func TestPingProBingEngineLossNetns(t *testing.T) {
 
 func TestPingMultiHostOneSilentNetns(t *testing.T) {
 	ns := pingNetns(t)
-	out, errOut, code := pingRunIn(t, ns, nettoolBinary(t), false, "ping", "-c", "2", "-i", "0.1", "-W", "0.3", "127.0.0.1", "10.77.0.2", "127.0.0.3")
+	out, errOut, code := pingRunIn(t, ns, nettoolBinary(t), false, "ping", "-c", "2", "-i", "0.1", "-W", "2", "127.0.0.1", "10.77.0.2", "127.0.0.3")
 	if code != 1 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
 	}
 	for _, re := range []string{
 		`(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=1 `, `(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=2 `,
 		`(?m)^64 bytes from 127\.0\.0\.3: icmp_seq=2 `,
-		`(?m)^no reply from 10\.77\.0\.2: icmp_seq=1 \(waited 300ms\)$`, `(?m)^no reply from 10\.77\.0\.2: icmp_seq=2 \(waited 300ms\)$`,
+		`(?m)^no reply from 10\.77\.0\.2: icmp_seq=1 \(waited 2s\)$`, `(?m)^no reply from 10\.77\.0\.2: icmp_seq=2 \(waited 2s\)$`,
 		`(?m)^127\.0\.0\.1\s+2\s+2\s+0%\s+\d`, `(?m)^10\.77\.0\.2\s+2\s+0\s+100%\s+-\s+-\s+-\s+-$`, `(?m)^127\.0\.0\.3\s+2\s+2\s+0%`,
 		`(?m)^3 hosts, 2 up, 1 down, 6 packets transmitted, 4 received`,
 	} {
@@ -613,7 +613,7 @@ func TestPingPrivilegeFallbackNetns(t *testing.T) {
 	}
 	// Several hosts on the one unprivileged socket: the kernel owns the ID,
 	// replies are told apart by nettool's payload tag.
-	out, errOut, code = pingRunIn(t, ns, bin, true, "ping", "-c", "2", "-i", "0.02", "-o", "jsonl", "127.0.0.1", "127.0.0.2", "127.0.0.1", "10.77.0.2", "-W", "0.3")
+	out, errOut, code = pingRunIn(t, ns, bin, true, "ping", "-c", "2", "-i", "0.02", "-o", "jsonl", "127.0.0.1", "127.0.0.2", "127.0.0.1", "10.77.0.2", "-W", "2")
 	if code != 1 {
 		t.Errorf("dgram multi-host: exit %d %q", code, errOut)
 	}

@@ -144,7 +144,7 @@ func TestRunCancelReportsWhatWasMeasured(t *testing.T) {
 
 func TestRunDeadline(t *testing.T) {
 	needICMP(t)
-	res, err := Run(context.Background(), loopTargets(1), Options{Count: 0, Interval: 20 * time.Millisecond, Wait: time.Second, Deadline: 150 * time.Millisecond, Size: 56})
+	res, err := Run(context.Background(), loopTargets(1), Options{Count: 0, Interval: 20 * time.Millisecond, Wait: time.Second, Deadline: 500 * time.Millisecond, Size: 56})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,8 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 			if wait == 0 {
 				wait = 10 * time.Second
 			}
-			p.Timeout = time.Duration(opts.Count-1)*opts.Interval + wait
+			// A second of grace: the probes' own timers decide what is lost.
+			p.Timeout = time.Duration(opts.Count-1)*opts.Interval + wait + time.Second
 		default:
 			p.Timeout = maxTimeFlag
 		}
@@ -124,6 +125,7 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 					defer e.mu.Unlock()
 					if s := &h.ring[seq&h.mask]; s.seq == seq && s.state == stPending {
 						e.loseLocked(h, s, opts.Wait, "")
+						e.maybeWake()
 					}
 				})
 			}
@@ -154,6 +156,7 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 				h.w.add(pkt.Rtt)
 			}
 			e.emit(ev)
+			e.maybeWake()
 		}
 		p.OnRecv = func(pkt *probing.Packet) { recv(pkt, false) }
 		p.OnDuplicateRecv = func(pkt *probing.Packet) { recv(pkt, true) }
@@ -174,6 +177,20 @@ func runProBing(ctx context.Context, targets []Target, opts Options) (*Result, e
 		}()
 	}
 	wg.Wait()
+	// pro-bing's Run ends at its Timeout; probes still waiting then get
+	// the rest of their own wait, so a lost probe is always reported.
+	if ctx.Err() == nil && opts.Deadline == 0 && opts.Wait > 0 {
+		e.mu.Lock()
+		e.sendEnd = true
+		waiting := e.pending > 0
+		e.mu.Unlock()
+		if waiting {
+			select {
+			case <-e.wake:
+			case <-ctx.Done():
+			}
+		}
+	}
 	e.mu.Lock()
 	e.closed = true
 	for _, ts := range timers {
