@@ -503,6 +503,7 @@ func pingNetnsRouted(t *testing.T) (client string) {
 // (root) and on an unprivileged one (through its error queue).
 func TestPingTTLExceededNetns(t *testing.T) {
 	ns := pingNetnsRouted(t)
+	probetest.LookPeer(t, "setpriv")
 	bin := pingBinaryFor(t)
 	want := []string{
 		`(?m)^From 10\.78\.0\.254: icmp_seq=1 Time to live exceeded \(probe to 10\.79\.0\.2\)$`,
@@ -537,6 +538,7 @@ func TestPingTTLExceededNetns(t *testing.T) {
 func TestPingPrivilegeFallbackNetns(t *testing.T) {
 	ns := pingNetns(t)
 	bin := pingBinaryFor(t)
+	probetest.LookPeer(t, "setpriv")
 	socketOf := func(out string) string {
 		var doc struct {
 			Sockets []struct {
@@ -584,14 +586,19 @@ func TestPingPrivilegeFallbackNetns(t *testing.T) {
 	}
 
 	// With CAP_NET_RAW on the file, nobody gets a raw socket.
-	if setcap, err := exec.LookPath("setcap"); err == nil {
+	if setcap := probetest.LookPeer(t, "setcap"); setcap != "" {
 		capBin := filepath.Join(filepath.Dir(bin), "nettool-cap")
 		data, _ := os.ReadFile(bin)
 		if err := os.WriteFile(capBin, data, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if scOut, err := exec.Command(setcap, "cap_net_raw+ep", capBin).CombinedOutput(); err != nil {
-			t.Logf("setcap refused here (%v %s); skipping that case", err, scOut)
+			msg := fmt.Sprintf("setcap refused here (%v %s): the cap_net_raw case did not run", err, scOut)
+			if probetest.Required() {
+				t.Error(msg)
+			} else {
+				t.Log("NOT RUN: " + msg)
+			}
 		} else {
 			out, errOut, code = pingRunIn(t, ns, capBin, true, args...)
 			if code != 0 || socketOf(out) != "raw" {

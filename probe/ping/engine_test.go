@@ -296,3 +296,25 @@ func TestHandleDuplicateLateForeign(t *testing.T) {
 		t.Errorf("counters %+v", h)
 	}
 }
+
+// BenchmarkRun1000HostsX3 is the multi-host path of scripts/bench/ping.sh
+// in-process: 1,000 loopback hosts, 3 probes each, 10 ms apart per host.
+func BenchmarkRun1000HostsX3(b *testing.B) {
+	s, err := openSocket(false, SocketAuto, 0)
+	if err != nil {
+		b.Skip("no ICMP socket: ", err)
+	}
+	s.close()
+	ts := loopTargets(1000)
+	for b.Loop() {
+		res, err := Run(context.Background(), ts, Options{Count: 3, Interval: 10 * time.Millisecond, Wait: 5 * time.Second, Size: 56})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, h := range res.Hosts {
+			if h.Received != 3 {
+				b.Fatalf("%v: %d replies", h.Target, h.Received)
+			}
+		}
+	}
+}
