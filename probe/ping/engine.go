@@ -394,8 +394,13 @@ func (e *engine) handle(s *sock, r received, p parsed) {
 		if h.s != s || (s.kind == KindRaw && h.id != p.id) {
 			return
 		}
+	} else if p.kind == msgReply && e.opts.Size >= payloadTagLen {
+		return // our replies carry the tag: this one is not ours
 	} else if s.kind == KindRaw {
 		h = e.byID[idKey{s.v6, p.id}]
+		if h != nil && p.kind == msgError && p.quotedDst != h.t.Addr {
+			return
+		}
 	} else {
 		addr := r.from
 		if p.kind == msgError {

@@ -275,9 +275,14 @@ func TestHandleDuplicateLateForeign(t *testing.T) {
 		e.handle(s, received{from: tg.Addr, ttl: 64, when: sent.Add(50 * time.Microsecond)}, p)
 	}
 	reply(1, e.cookie)
-	reply(1, e.cookie)   // duplicate
-	reply(1, 0x12345678) // another program's probe: ignored
-	reply(3, e.cookie)   // never sent: ignored
+	reply(1, e.cookie)                                // duplicate
+	reply(1, 0x12345678)                              // another program's probe: ignored
+	reply(3, e.cookie)                                // never sent: ignored
+	short := buildEcho(nil, false, 77, 2, 0, 0, 0, 4) // tagless, with our ID and a pending seq
+	short[0] = icmpv4EchoReply
+	if p, err := parseMessage(short, false, false); err == nil {
+		e.handle(s, received{from: tg.Addr, when: sent}, p) // ignored: our probes carry the tag
+	}
 	e.mu.Lock()
 	e.expireLocked(sent.Add(2 * time.Second)) // nothing queued: seq 2 stays pending
 	sl := &h.ring[2&h.mask]
