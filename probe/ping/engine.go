@@ -287,7 +287,7 @@ func (e *engine) sendProbe(h *host) {
 	if sl.state == stPending {
 		// The window is full of unanswered probes (no reply deadline):
 		// the oldest is given up as lost.
-		e.loseLocked(h, sl, 0, "")
+		e.loseLocked(h, sl, time.Duration(time.Now().UnixNano()-sl.sent).Round(time.Millisecond), "")
 	}
 	*sl = slot{seq: seq, state: stPending}
 	wireSeq := uint16(seq)
