@@ -259,7 +259,7 @@ type pingHostJSON struct {
 	Lost        int      `json:"lost"`
 	Errors      int      `json:"errors"`
 	InFlight    int      `json:"in_flight"`
-	LossPercent float64  `json:"loss_percent"`
+	LossPercent *float64 `json:"loss_percent"` // null while no probe's fate is known
 	RTTMinMS    *float64 `json:"rtt_min_ms"`
 	RTTAvgMS    *float64 `json:"rtt_avg_ms"`
 	RTTMaxMS    *float64 `json:"rtt_max_ms"`
@@ -357,7 +357,12 @@ func pingMS(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64)
 }
 
-func pingLossText(f float64) string {
+// pingLossText is the loss in percent, "-" while no probe's fate is known.
+func pingLossText(h ping.HostStats) string {
+	f, ok := h.LossPercent()
+	if !ok {
+		return "-"
+	}
 	s := strconv.FormatFloat(f, 'f', 1, 64)
 	return strings.TrimSuffix(s, ".0") + "%"
 }
@@ -370,7 +375,10 @@ func pingHostRecord(h ping.HostStats, res *ping.Result) pingHostJSON {
 		ICMPID:      int(h.ID),
 		Transmitted: h.Sent, Received: h.Received, Duplicates: h.Duplicates, Late: h.Late,
 		Lost: h.Lost, Errors: h.Errors, InFlight: h.InFlight,
-		LossPercent: float64(int(h.LossPercent()*1000+0.5)) / 1000,
+	}
+	if pct, ok := h.LossPercent(); ok {
+		pct = float64(int(pct*1000+0.5)) / 1000
+		j.LossPercent = &pct
 	}
 	if !h.OK() {
 		j.Failure = probe.FailNoReply
@@ -447,7 +455,7 @@ func (v *pingView) summary(res *ping.Result, o ping.Options) {
 		if h.Errors > 0 {
 			line += fmt.Sprintf(", +%d errors", h.Errors)
 		}
-		line += fmt.Sprintf(", %s packet loss", pingLossText(h.LossPercent()))
+		line += fmt.Sprintf(", %s packet loss", pingLossText(h))
 		if h.Late > 0 {
 			line += fmt.Sprintf(", %d late", h.Late)
 		}
@@ -465,7 +473,7 @@ func (v *pingView) summary(res *ping.Result, o ping.Options) {
 	p.TextLine("--- ping statistics ---")
 	rows := [][]string{{"HOST", "SENT", "RECV", "LOSS", "MIN", "AVG", "MAX", "MDEV"}}
 	for _, h := range res.Hosts {
-		row := []string{pingTargetName(h.Target), strconv.Itoa(h.Sent), pingRecvText(h), pingLossText(h.LossPercent())}
+		row := []string{pingTargetName(h.Target), strconv.Itoa(h.Sent), pingRecvText(h), pingLossText(h)}
 		if h.Received > 0 {
 			row = append(row, pingMS(h.Min), pingMS(h.Avg), pingMS(h.Max), pingMS(h.Mdev))
 		} else {

@@ -442,10 +442,10 @@ func TestPingDeadlineNetns(t *testing.T) {
 	var doc struct {
 		DeadlineReached bool `json:"deadline_reached"`
 		Hosts           []struct {
-			Transmitted int     `json:"transmitted"`
-			Lost        int     `json:"lost"`
-			InFlight    int     `json:"in_flight"`
-			Loss        float64 `json:"loss_percent"`
+			Transmitted int      `json:"transmitted"`
+			Lost        int      `json:"lost"`
+			InFlight    int      `json:"in_flight"`
+			Loss        *float64 `json:"loss_percent"`
 		} `json:"hosts"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
@@ -453,7 +453,7 @@ func TestPingDeadlineNetns(t *testing.T) {
 	}
 	h := doc.Hosts[0]
 	// The wait (5s) outlasts the deadline: the probes are in flight, not lost.
-	if code != 1 || !doc.DeadlineReached || h.Transmitted < 1 || h.Lost != 0 || h.InFlight != h.Transmitted {
+	if code != 1 || !doc.DeadlineReached || h.Transmitted < 1 || h.Lost != 0 || h.InFlight != h.Transmitted || h.Loss != nil {
 		t.Errorf("exit %d, %+v", code, doc)
 	}
 }
@@ -636,13 +636,14 @@ func TestPingPrivilegeFallbackNetns(t *testing.T) {
 	}
 }
 
-// Ctrl-C: the real binary, interrupted after three replies, prints its
-// summary and exits by its replies (0).
-func TestPingSIGINTPrintsSummary(t *testing.T) {
-	pingNeedICMP(t)
+// pingInterrupt starts argv (the real binary, or `ip netns exec ...`), sends
+// SIGINT once `replies` lines on stdout satisfy isReply (synchronised on the
+// output, no sleeps), and returns all of stdout, stderr and the exit code.
+func pingInterrupt(t *testing.T, argv []string, replies int, isReply func(string) bool) (string, string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nettoolBinary(t), "ping", "-c", "0", "-i", "0.05", "127.0.0.1")
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -654,12 +655,12 @@ func TestPingSIGINTPrintsSummary(t *testing.T) {
 	}
 	sc := bufio.NewScanner(stdout)
 	var lines []string
-	replies := 0
+	n := 0
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
-		if strings.HasPrefix(sc.Text(), "64 bytes from") {
-			replies++
-			if replies == 3 {
+		if isReply(sc.Text()) {
+			n++
+			if n == replies {
 				if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 					t.Fatal(err)
 				}
@@ -676,9 +677,18 @@ func TestPingSIGINTPrintsSummary(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	all := strings.Join(lines, "\n") + "\n" + string(rest)
-	if code != 0 || errb.String() != "" {
-		t.Errorf("exit %d, stderr %q", code, errb.String())
+	return strings.Join(lines, "\n") + "\n" + string(rest), errb.String(), code
+}
+
+// Ctrl-C: the real binary, interrupted after three replies, prints its
+// summary and exits by its replies (0).
+func TestPingSIGINTPrintsSummary(t *testing.T) {
+	pingNeedICMP(t)
+	bin := nettoolBinary(t)
+	all, errOut, code := pingInterrupt(t, []string{bin, "ping", "-c", "0", "-i", "0.05", "127.0.0.1"}, 3,
+		func(l string) bool { return strings.HasPrefix(l, "64 bytes from") })
+	if code != 0 || errOut != "" {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	m := regexp.MustCompile(`(?m)^(\d+) packets transmitted, (\d+) received, 0% packet loss`).FindStringSubmatch(all)
 	if m == nil || !strings.Contains(all, "--- 127.0.0.1 ping statistics ---") || !strings.Contains(all, "rtt min/avg/max/mdev = ") {
@@ -686,6 +696,34 @@ func TestPingSIGINTPrintsSummary(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(m[2]); n < 3 {
 		t.Errorf("received %s, want at least 3", m[2])
+	}
+
+	// jsonl: the last line is the run, marked interrupted.
+	all, _, code = pingInterrupt(t, []string{bin, "ping", "-c", "0", "-i", "0.05", "-o", "jsonl", "127.0.0.1"}, 3,
+		func(l string) bool { return strings.HasPrefix(l, `{"type":"ping_reply"`) })
+	lines := strings.Split(strings.TrimSpace(all), "\n")
+	last := lines[len(lines)-1]
+	if code != 0 || !strings.HasPrefix(last, `{"type":"ping",`) || !strings.Contains(last, `"interrupted":true`) || !strings.Contains(lines[len(lines)-2], `"type":"ping_host"`) {
+		t.Errorf("exit %d, jsonl after SIGINT:\n%s", code, all)
+	}
+}
+
+// Ctrl-C with a host that never answered: the summary still comes, and the
+// exit code is 1 (by the replies, not 130).
+func TestPingSIGINTWithSilentHostNetns(t *testing.T) {
+	ns := pingNetns(t)
+	all, errOut, code := pingInterrupt(t, []string{"ip", "netns", "exec", ns, nettoolBinary(t), "ping", "-c", "0", "-i", "0.05", "-W", "10", "127.0.0.1", "10.77.0.2"}, 3,
+		func(l string) bool { return strings.HasPrefix(l, "64 bytes from 127.0.0.1") })
+	if code != 1 || errOut != "" {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	for _, re := range []string{`(?m)^127\.0\.0\.1\s+\d+\s+\d+\s+0%`, `(?m)^10\.77\.0\.2\s+\d+\s+0\s+-\s+-`, `(?m)^2 hosts, 1 up, 1 down, `} {
+		if !regexp.MustCompile(re).MatchString(all) {
+			t.Errorf("no %s in\n%s", re, all)
+		}
+	}
+	if strings.Contains(all, "no reply") {
+		t.Errorf("probes within their 10s wait reported lost:\n%s", all)
 	}
 }
 

@@ -137,8 +137,8 @@ func TestRunCancelReportsWhatWasMeasured(t *testing.T) {
 	if !res.Interrupted || h.Received < 3 || h.Lost != 0 || h.Sent != h.Received+h.InFlight {
 		t.Fatalf("interrupted=%v %+v", res.Interrupted, h)
 	}
-	if h.LossPercent() != 0 {
-		t.Errorf("in-flight probes counted as lost: %v%%", h.LossPercent())
+	if pct, ok := h.LossPercent(); pct != 0 || !ok {
+		t.Errorf("in-flight probes counted as lost: %v%%", pct)
 	}
 }
 

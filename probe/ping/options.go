@@ -170,16 +170,14 @@ type HostStats struct {
 }
 
 // LossPercent is lost probes over probes whose fate is known; probes still
-// in flight when the run ended are not counted as lost.
-func (h HostStats) LossPercent() float64 {
+// in flight when the run ended are not counted as lost. ok is false when no
+// probe's fate is known yet (nothing sent, or everything in flight).
+func (h HostStats) LossPercent() (pct float64, ok bool) {
 	done := h.Received + h.Lost
 	if done == 0 {
-		if h.Sent > 0 && h.InFlight < h.Sent {
-			return 100
-		}
-		return 0
+		return 0, false
 	}
-	return 100 * float64(h.Lost) / float64(done)
+	return 100 * float64(h.Lost) / float64(done), true
 }
 
 // OK reports whether the host answered at least once.
