@@ -34,6 +34,7 @@ func init() {
 				&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: ping.DefaultCount, Usage: "probes per host; 0 runs until Ctrl-C or -w"},
 				&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Value: "1", Usage: "seconds between probes to a host (0.2, or 200ms); under 0.002 needs root"},
 				&cli.StringFlag{Name: "wait", Aliases: []string{"W"}, Value: "2", Usage: "seconds each probe waits for its reply before it is counted lost; 0 waits for ever (until -w or Ctrl-C)"},
+				&cli.StringFlag{Name: "gap", Value: "0", Usage: "least seconds between two probes to different hosts (fping's -i); 0 spreads each round over -i, at most 10ms apart"},
 				&cli.StringFlag{Name: "deadline", Aliases: []string{"w"}, Value: "0", Usage: "stop after this many seconds whatever happens; 0: no deadline"},
 				&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: ping.DefaultSize, Usage: "payload bytes (the reply is 8 more)"},
 				&cli.IntFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit, 1-255 (default: the system's)"},
@@ -154,6 +155,9 @@ func pingOptions(c *cli.Context) (ping.Options, ping.Family, error) {
 		return o, 0, err
 	}
 	if o.Deadline, err = pingSecondsFlag(c, "deadline"); err != nil {
+		return o, 0, err
+	}
+	if o.Gap, err = pingSecondsFlag(c, "gap"); err != nil {
 		return o, 0, err
 	}
 	o.Size = c.Int("size")

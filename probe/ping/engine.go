@@ -219,9 +219,15 @@ func (e *engine) schedule(ctx context.Context, res *Result) {
 		total = uint64(e.opts.Count) * uint64(n)
 	}
 	var k uint64 // probes sent so far, all hosts
+	// A round cannot be shorter than its hosts times the gap: then the
+	// interval per host stretches, as with fping's -p and -i.
+	period := e.opts.Interval
+	if span := time.Duration(n) * gap; span > period {
+		period = span
+	}
 	due := func(k uint64) time.Time {
 		round, i := k/uint64(n), k%uint64(n)
-		return start.Add(time.Duration(round)*e.opts.Interval + time.Duration(i)*gap)
+		return start.Add(time.Duration(round)*period + time.Duration(i)*gap)
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

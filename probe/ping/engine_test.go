@@ -323,3 +323,28 @@ func BenchmarkRun1000HostsX3(b *testing.B) {
 		}
 	}
 }
+
+// With a gap that makes a round longer than the interval, the interval per
+// host stretches to the round (no burst to catch up). Checked as a lower
+// bound on the time between a host's two replies, which load cannot break.
+func TestRunGapStretchesRound(t *testing.T) {
+	needICMP(t)
+	var log eventLog
+	_, err := Run(context.Background(), loopTargets(5), Options{Count: 2, Interval: 20 * time.Millisecond, Gap: 10 * time.Millisecond, Wait: 5 * time.Second, Size: 56, OnEvent: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := map[int]time.Time{}
+	for _, e := range log.ev {
+		if e.Kind != EventReply {
+			t.Fatalf("%+v", e)
+		}
+		if e.Seq == 1 {
+			first[e.Host] = e.Time
+			continue
+		}
+		if d := e.Time.Sub(first[e.Host]); d < 45*time.Millisecond {
+			t.Errorf("host %d: replies %v apart, want the 50ms round", e.Host, d)
+		}
+	}
+}

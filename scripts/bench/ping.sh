@@ -43,6 +43,14 @@ fp_ms=$(jq '.results[] | select(.command=="fping") | .mean * 1000' "$work/multi.
 printf 'ping_1000_hosts_x3_wall\t%.1f\tfping -q -c 3 -i 1 -p 10\t%.1f\tms\t%s\tnettool/fping, lower is better; target nettool <= 1000 ms; replies received: nettool %s/%s, fping %s/%s; nettool -i 0.01 (10 ms per host, like fping -p 10) spreads each round over the interval, fping -i 1 also waits 1 ms between any two packets\n' \
 	"$nt_ms" "$fp_ms" "$(ratio "$nt_ms" "$fp_ms")" "$nt_recv" "$((n * 3))" "$fp_recv" "$((n * 3))"
 
+log "1000 hosts x 3 probes with fping's pacing (--gap 0.001: 1 ms between any two probes)..."
+timeout 300 hyperfine -N --style none --warmup 1 --runs 3 -i --export-json "$work/paced.json" \
+	-n nettool "$NETTOOL ping -q -c 3 -i 0.01 --gap 0.001 --file $hosts" >&2
+ntp_ms=$(jq '.results[0].mean * 1000' "$work/paced.json")
+ntp_recv=$(timeout 30 "$NETTOOL" ping -q -c 3 -i 0.01 --gap 0.001 --file "$hosts" --json | jq '.received')
+printf 'ping_1000_hosts_x3_wall_fping_pacing\t%.1f\tfping -q -c 3 -i 1 -p 10\t%.1f\tms\t%s\tnettool --gap 0.001 (the same 1 ms between any two packets as fping -i 1) / fping, lower is better; replies received: nettool %s/%s\n' \
+	"$ntp_ms" "$fp_ms" "$(ratio "$ntp_ms" "$fp_ms")" "$ntp_recv" "$((n * 3))"
+
 # --- 2. Average RTT to 127.0.0.1 vs iputils ping --------------------------------
 rounds=10
 log "average RTT to 127.0.0.1: $rounds alternating rounds of 20 probes each..."
