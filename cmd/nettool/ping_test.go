@@ -496,6 +496,19 @@ func pingNetnsRouted(t *testing.T) (client string) {
 			t.Fatalf("%v: %v %s", c, err, out)
 		}
 	}
+	// Readiness: until the router answers the client, the neighbour
+	// entries are not in place and the first ICMP error can go missing.
+	// Bounded: ten tries of one second at most.
+	pingBin := probetest.LookPeer(t, "ping")
+	for try := 0; ; try++ {
+		err := exec.Command("ip", "netns", "exec", client, pingBin, "-n", "-c", "1", "-W", "1", "10.78.0.254").Run()
+		if err == nil {
+			break
+		}
+		if try == 9 {
+			t.Fatalf("the router namespace never answered: %v", err)
+		}
+	}
 	return client
 }
 
