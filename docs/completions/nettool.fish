@@ -2,7 +2,7 @@
 
 function __fish_nettool_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i tcp get myip demo serve dns echo http version completion help h
+        if contains -- $i ping tcp get myip demo serve dns echo http version completion help h
             return 1
         end
     end
@@ -13,6 +13,24 @@ complete -c nettool -n '__fish_nettool_no_subcommand' -f -l help -s h -d 'show h
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l version -s V -d 'print the version and exit'
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l help -s h -d 'show help'
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l version -s V -d 'print the version and exit'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l help -s h -d 'show help'
+complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'ping' -d 'send ICMP echo requests to one or many hosts (iputils ping flags, fping-style multi-host)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l count -s c -r -d 'probes per host; 0 runs until Ctrl-C or -w'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l interval -s i -r -d 'seconds between probes to a host (0.2, or 200ms); under 0.002 needs root'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l wait -s W -r -d 'seconds each probe waits for its reply before it is counted lost; 0 waits for ever (until -w or Ctrl-C)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l gap -r -d 'least seconds between two probes to different hosts (fping\'s -i); 0 spreads each round over -i, at most 10ms apart'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l deadline -s w -r -d 'stop after this many seconds whatever happens; 0: no deadline'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l size -s s -r -d 'payload bytes (the reply is 8 more)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l ttl -s t -r -d 'IP time to live / hop limit, 1-255 (default: the system\'s)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l ipv4 -s 4 -d 'IPv4 only'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l ipv6 -s 6 -d 'IPv6 only'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l file -r -d 'read more hosts from FILE, one per line (# comments; - for stdin), as fping -f'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l engine -r -d 'native (one shared socket, kernel timestamps) or pro-bing (one pro-bing Pinger per host, for a second opinion)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l socket -r -d 'ICMP socket: auto (unprivileged first, then raw), dgram or raw'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l output -s o -r -d 'output format: text, json (one document) or jsonl (one object per line, streamed)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l json -d 'shortcut for --output json'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
+complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from tcp' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'tcp' -d 'TCP connect tests (tcping-style) and port scans, with banner, echo and TLS checks'
 complete -c nettool -n '__fish_seen_subcommand_from tcp' -f -l count -s c -r -d 'connect attempts per target (0: until Ctrl-C; 1 with --banner, --send or --tls)'
