@@ -59,6 +59,8 @@ func TestFlagsAfterArguments(t *testing.T) {
 		{[]string{"argdump", "--type=MX", "a", "--type", "TXT"}, `count=4 type=TXT short=false args=["a"]`},
 		{[]string{"argdump", "a", "--", "-c", "9"}, `count=4 type= short=false args=["a" "-c" "9"]`},
 		{[]string{"argdump", "-", "@127.0.0.1", "+short"}, `count=4 type= short=false args=["-" "@127.0.0.1" "+short"]`},
+		{[]string{"argdump", "host", "-c3", "-tMX"}, `count=3 type=MX short=false args=["host"]`},
+		{[]string{"argdump", "-short", "host"}, `count=4 type= short=true args=["host"]`},
 	}
 	for _, c := range cases {
 		out, errs, code := runCLI(t, c.args...)

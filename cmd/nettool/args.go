@@ -51,6 +51,10 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 			break
 		}
 		if isFlagToken(a) {
+			if short, value, ok := splitAttached(cmd.Flags, a); ok {
+				flags = append(flags, short, value)
+				continue
+			}
 			flags = append(flags, a)
 			name := strings.TrimLeft(a, "-")
 			if strings.Contains(name, "=") {
@@ -83,6 +87,26 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 	return append(append(flags, "--"), pos...)
 }
 
+// splitAttached splits a one-letter flag with its value attached, as ping
+// users type it: "-c3" is "-c 3", "-W0.5" is "-W 0.5". A token that names a
+// flag as a whole ("-json") is left alone.
+func splitAttached(flags []cli.Flag, a string) (string, string, bool) {
+	if len(a) < 3 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") {
+		return "", "", false
+	}
+	if findFlag(flags, a[1:]) != nil {
+		return "", "", false
+	}
+	f := findFlag(flags, a[1:2])
+	if f == nil {
+		return "", "", false
+	}
+	if dg, ok := f.(cli.DocGenerationFlag); !ok || !dg.TakesValue() {
+		return "", "", false
+	}
+	return a[:2], a[2:], true
+}
+
 func wantsHelp(flags []string) bool {
 	for _, f := range flags {
 		if f == "-h" || f == "--help" || f == "-help" {
@@ -107,15 +131,19 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 // takesValue reports whether the flag called name needs a value argument.
 // Unknown flags are left for urfave to report.
 func takesValue(flags []cli.Flag, name string) bool {
+	if dg, ok := findFlag(flags, name).(cli.DocGenerationFlag); ok {
+		return dg.TakesValue()
+	}
+	return false
+}
+
+func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				if dg, ok := f.(cli.DocGenerationFlag); ok {
-					return dg.TakesValue()
-				}
-				return false
+				return f
 			}
 		}
 	}
-	return false
+	return nil
 }
