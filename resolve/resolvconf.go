@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/nettool/nettool/probe"
 )
 
 // DefaultResolvConf is where the system's resolver configuration lives.
@@ -24,7 +26,7 @@ type ResolvConf struct {
 const maxResolvConf = 64 << 10
 
 // ParseResolvConf reads resolv.conf syntax: "nameserver ADDR" (every one, in
-// order), "search D..." and "domain D" (the last of them wins, as in glibc),
+// order; OpenBSD's "nameserver [ADDR]:PORT" names a port), "search D..." and "domain D" (the last of them wins, as in glibc),
 // "options ndots:N" (capped at 15). Unknown lines are ignored.
 func ParseResolvConf(r io.Reader) ResolvConf {
 	c := ResolvConf{Ndots: 1}
@@ -42,6 +44,20 @@ func ParseResolvConf(r io.Reader) ResolvConf {
 		switch f[0] {
 		case "nameserver":
 			if len(f) < 2 {
+				continue
+			}
+			if strings.HasPrefix(f[1], "[") {
+				// OpenBSD's form with a port: [addr]:port
+				hp, err := probe.ParseHostPort(f[1], 53)
+				if err != nil {
+					c.Skipped = append(c.Skipped, f[1])
+					continue
+				}
+				if _, err := netip.ParseAddr(hp.Host); err != nil {
+					c.Skipped = append(c.Skipped, f[1])
+					continue
+				}
+				c.Servers = append(c.Servers, Server{Transport: UDP, Host: hp.Host, Port: hp.Port})
 				continue
 			}
 			a, err := netip.ParseAddr(f[1])

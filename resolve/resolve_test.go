@@ -146,8 +146,8 @@ func TestReverseName(t *testing.T) {
 }
 
 func TestResolvConf(t *testing.T) {
-	c := ParseResolvConf(strings.NewReader("# comment\nnameserver 127.0.0.53\nnameserver ::1\nnameserver bogus\ndomain ignored.example\nsearch corp.example. lab.example . \noptions ndots:2 timeout:1\n"))
-	if len(c.Servers) != 2 || c.Servers[0].String() != "127.0.0.53:53" || c.Servers[1].String() != "[::1]:53" || len(c.Skipped) != 1 {
+	c := ParseResolvConf(strings.NewReader("# comment\nnameserver 127.0.0.53\nnameserver ::1\nnameserver bogus\nnameserver [127.0.0.1]:5353\nnameserver [nope]:1\ndomain ignored.example\nsearch corp.example. lab.example . \noptions ndots:2 timeout:1\n"))
+	if len(c.Servers) != 3 || c.Servers[0].String() != "127.0.0.53:53" || c.Servers[1].String() != "[::1]:53" || c.Servers[2].String() != "127.0.0.1:5353" || len(c.Skipped) != 2 {
 		t.Fatalf("servers %v skipped %v", c.Servers, c.Skipped)
 	}
 	if fmt.Sprint(c.Search) != "[corp.example. lab.example.]" || c.Ndots != 2 {
