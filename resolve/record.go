@@ -1,12 +1,10 @@
 package resolve
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"reflect"
-	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -24,41 +22,6 @@ type Record struct {
 	TTL    uint32
 	Data   string
 	Fields map[string]any
-}
-
-// MarshalJSON writes the common fields first, then the typed fields sorted.
-func (r Record) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"name":`)
-	writeJSON(&b, r.Name)
-	b.WriteString(`,"type":`)
-	writeJSON(&b, r.Type)
-	b.WriteString(`,"class":`)
-	writeJSON(&b, r.Class)
-	fmt.Fprintf(&b, `,"ttl":%d,"data":`, r.TTL)
-	writeJSON(&b, r.Data)
-	keys := make([]string, 0, len(r.Fields))
-	for k := range r.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.WriteByte(',')
-		writeJSON(&b, k)
-		b.WriteByte(':')
-		v, err := json.Marshal(r.Fields[k])
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-func writeJSON(b *bytes.Buffer, s string) {
-	v, _ := json.Marshal(s)
-	b.Write(v)
 }
 
 // records converts a section, leaving out the OPT pseudo-record (its content
@@ -85,6 +48,33 @@ func NewRecord(rr dns.RR) Record {
 // RData is the record's data in presentation form (what follows the header
 // in a zone file).
 func RData(rr dns.RR) string {
+	// Fast paths for the common types, with names that need no escaping.
+	switch v := rr.(type) {
+	case *dns.A:
+		if v.A != nil {
+			return v.A.String()
+		}
+	case *dns.AAAA:
+		if v.AAAA != nil && v.AAAA.To4() == nil {
+			return v.AAAA.String()
+		}
+	case *dns.CNAME:
+		if plainName(v.Target) {
+			return v.Target
+		}
+	case *dns.NS:
+		if plainName(v.Ns) {
+			return v.Ns
+		}
+	case *dns.PTR:
+		if plainName(v.Ptr) {
+			return v.Ptr
+		}
+	case *dns.MX:
+		if plainName(v.Mx) {
+			return strconv.Itoa(int(v.Preference)) + " " + v.Mx
+		}
+	}
 	s := rr.String()
 	hdr := rr.Header().String()
 	if strings.HasPrefix(s, hdr) {
@@ -225,4 +215,18 @@ func snake(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// plainName reports whether a name needs no presentation escaping.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '-' || c == '.' || c == '_' || (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'z')) {
+			return false
+		}
+	}
+	return true
 }

@@ -527,9 +527,8 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 				}
 				return
 			}
-			buf.Reset()
-			_ = enc.Encode(r)
-			_, _ = w.Write(buf.Bytes())
+			line = append(r.AppendJSON(line[:0]), '\n')
+			_, _ = w.Write(line)
 		},
 		Idle: func() { _ = p.Flush() },
 	}
