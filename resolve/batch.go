@@ -12,9 +12,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 	"golang.org/x/time/rate"
 
 	"github.com/nettool/nettool/probe"
@@ -374,7 +377,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 	if err != nil {
 		return err
 	}
-	nsock := max(1, min(o.Concurrency/16, 8))
+	nsock := max(1, min(o.Concurrency/64, 4))
 	nsock = max(nsock, min(len(o.Servers), o.Concurrency))
 	per := (o.Concurrency + nsock - 1) / nsock
 	per = min(per, 65536)
@@ -473,43 +476,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 		sendWG.Add(1)
 		go func() {
 			defer sendWG.Done()
-			for it := range items {
-				if ctx.Err() != nil {
-					continue
-				}
-				if lim != nil && lim.Wait(ctx) != nil {
-					continue
-				}
-				var idx int
-				select {
-				case idx = <-s.free:
-				case <-ctx.Done():
-					continue
-				}
-				inflight.Add(1)
-				id := uint16(rand.Uint32())&^s.mask | uint16(idx)
-				s.mu.Lock()
-				sl := &s.slots[idx]
-				pkt, err := tmpl.pack(sl.pkt, id, it)
-				if err != nil {
-					s.mu.Unlock()
-					s.free <- idx
-					res := newBatchResult(it, s.server, time.Now())
-					res.fail(probe.Usagef("cannot pack %s: %v", it.name, err))
-					atomic.AddInt64(&st.Sent, 1)
-					emit(res)
-					continue
-				}
-				now := time.Now()
-				*sl = udpSlot{used: true, id: id, item: it, start: now, sent: now, deadline: now.Add(o.Opts.Timeout), tries: 1, pkt: pkt}
-				_, werr := s.conn.Write(pkt)
-				s.mu.Unlock()
-				atomic.AddInt64(&st.Sent, 1)
-				if werr != nil {
-					// Left in its slot: the sweeper retries it, then gives up.
-					continue
-				}
-			}
+			s.send(ctx, o, lim, tmpl, items, st, &inflight, emit)
 		}()
 	}
 	sendWG.Wait()
@@ -529,62 +496,183 @@ func newBatchResult(it batchItem, s Server, start time.Time) *Result {
 		Server: s.String(), Transport: string(UDP), Tries: 1}
 }
 
-// receive reads replies until the socket is closed.
+// ioBatch is how many datagrams one sendmmsg or recvmmsg moves at most.
+const ioBatch = 32
+
+// batchConn is the recvmmsg/sendmmsg view of a UDP socket.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func (s *udpSock) batch() batchConn {
+	if ua, ok := s.conn.RemoteAddr().(*net.UDPAddr); ok && ua.IP.To4() == nil {
+		return ipv6.NewPacketConn(s.conn)
+	}
+	return ipv4.NewPacketConn(s.conn)
+}
+
+// send takes lines and sends their queries, several per sendmmsg when lines
+// are waiting. A query's slot is filled before it goes out, so a reply
+// always finds it.
+func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, tmpl queryTemplate, items <-chan batchItem, st *BatchStats, inflight *sync.WaitGroup, emit func(*Result)) {
+	bc := s.batch()
+	msgs := make([]ipv4.Message, ioBatch)
+	bufs := make([][]byte, ioBatch)
+	for i := range bufs {
+		bufs[i] = make([]byte, 0, 512)
+		msgs[i].Buffers = make([][]byte, 1)
+	}
+	n := 0
+	flush := func() {
+		for off := 0; off < n; {
+			w, err := bc.WriteBatch(msgs[off:n], 0)
+			if err != nil || w <= 0 {
+				// Left in their slots: the sweeper retries them, then gives up.
+				break
+			}
+			off += w
+		}
+		n = 0
+	}
+	add := func(it batchItem) {
+		if ctx.Err() != nil {
+			return
+		}
+		if lim != nil {
+			if !lim.Allow() {
+				flush()
+				if lim.Wait(ctx) != nil {
+					return
+				}
+			}
+		}
+		var idx int
+		select {
+		case idx = <-s.free:
+		default:
+			flush()
+			select {
+			case idx = <-s.free:
+			case <-ctx.Done():
+				return
+			}
+		}
+		inflight.Add(1)
+		atomic.AddInt64(&st.Sent, 1)
+		id := uint16(rand.Uint32())&^s.mask | uint16(idx)
+		pkt, err := tmpl.pack(bufs[n], id, it)
+		if err != nil {
+			s.free <- idx
+			res := newBatchResult(it, s.server, time.Now())
+			res.fail(probe.Usagef("cannot pack %s: %v", it.name, err))
+			emit(res)
+			return
+		}
+		bufs[n] = pkt
+		msgs[n].Buffers[0] = pkt
+		now := time.Now()
+		s.mu.Lock()
+		sl := &s.slots[idx]
+		sl.used, sl.id, sl.item, sl.start, sl.sent, sl.deadline, sl.tries = true, id, it, now, now, now.Add(o.Opts.Timeout), 1
+		s.mu.Unlock()
+		n++
+	}
+	for it := range items {
+		add(it)
+	more:
+		for n > 0 && n < ioBatch {
+			select {
+			case it, ok := <-items:
+				if !ok {
+					break more
+				}
+				add(it)
+			default:
+				break more
+			}
+		}
+		flush()
+	}
+	flush()
+}
+
+// receive reads replies, several per recvmmsg, until the socket is closed.
 func (s *udpSock) receive(o BatchOptions, emit func(*Result), fallback func(*udpSock, batchItem, time.Time)) {
-	buf := make([]byte, maxMsg)
+	size := int(o.Opts.UDPSize)
+	if size < DefaultUDPSize {
+		size = DefaultUDPSize
+	}
+	size = min(size+512, maxMsg)
+	bc := s.batch()
+	msgs := make([]ipv4.Message, ioBatch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, size)}
+	}
 	for {
-		n, err := s.conn.Read(buf)
+		n, err := bc.ReadBatch(msgs, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue // ICMP port unreachable and the like: the sweeper times the query out
 		}
-		if n < 12 {
-			continue
-		}
-		id := binary.BigEndian.Uint16(buf)
-		idx := int(id & s.mask)
-		if idx >= len(s.slots) {
-			continue
-		}
-		m := new(dns.Msg)
-		uerr := m.Unpack(buf[:n])
-		trunc := buf[2]&0x80 != 0 && buf[2]&0x02 != 0
-		now := time.Now()
-		s.mu.Lock()
-		sl := &s.slots[idx]
-		if !sl.used || sl.id != id {
-			s.mu.Unlock()
-			continue
-		}
-		it := sl.item
-		if uerr != nil && !trunc {
-			s.mu.Unlock()
-			continue // garbage: keep waiting for the real reply
-		}
-		if uerr == nil {
-			q := &dns.Msg{MsgHdr: dns.MsgHdr{Id: id}, Question: []dns.Question{{Name: it.name, Qtype: it.qtype, Qclass: it.class}}}
-			if !sameQuestion(q, m) {
-				s.mu.Unlock()
-				continue
+		for i := 0; i < n; i++ {
+			if msgs[i].Flags&syscall.MSG_TRUNC != 0 {
+				continue // bigger than we asked for: not a reply to us
 			}
+			s.handle(msgs[i].Buffers[0][:msgs[i].N], emit, fallback)
 		}
-		start, sent, tries := sl.start, sl.sent, sl.tries
-		sl.used = false
-		sl.item = batchItem{}
-		s.mu.Unlock()
-		s.free <- idx
-		if trunc {
-			fallback(s, it, start)
-			continue
-		}
-		res := newBatchResult(it, s.server, start)
-		res.Tries = tries
-		res.fill(m, now.Sub(sent))
-		res.ElapsedMS = probe.Millis(now.Sub(start))
-		emit(res)
 	}
+}
+
+// handle matches one datagram with its query.
+func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock, batchItem, time.Time)) {
+	n := len(buf)
+	if n < 12 {
+		return
+	}
+	id := binary.BigEndian.Uint16(buf)
+	idx := int(id & s.mask)
+	if idx >= len(s.slots) {
+		return
+	}
+	m := new(dns.Msg)
+	uerr := m.Unpack(buf)
+	trunc := buf[2]&0x80 != 0 && buf[2]&0x02 != 0
+	now := time.Now()
+	s.mu.Lock()
+	sl := &s.slots[idx]
+	if !sl.used || sl.id != id {
+		s.mu.Unlock()
+		return
+	}
+	it := sl.item
+	if uerr != nil && !trunc {
+		s.mu.Unlock()
+		return // garbage: keep waiting for the real reply
+	}
+	if uerr == nil {
+		q := &dns.Msg{MsgHdr: dns.MsgHdr{Id: id}, Question: []dns.Question{{Name: it.name, Qtype: it.qtype, Qclass: it.class}}}
+		if !sameQuestion(q, m) {
+			s.mu.Unlock()
+			return
+		}
+	}
+	start, sent, tries := sl.start, sl.sent, sl.tries
+	sl.used = false
+	sl.item = batchItem{}
+	s.mu.Unlock()
+	s.free <- idx
+	if trunc {
+		fallback(s, it, start)
+		return
+	}
+	res := newBatchResult(it, s.server, start)
+	res.Tries = tries
+	res.fill(m, now.Sub(sent))
+	res.ElapsedMS = probe.Millis(now.Sub(start))
+	emit(res)
 }
 
 // sweep retries or times out queries past their deadline; after Ctrl-C it

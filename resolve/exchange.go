@@ -58,7 +58,7 @@ func (e *ignoredError) Unwrap() error { return e.err }
 // deadline for the reply to it. Replies with the wrong ID or question and
 // garbage are ignored: a spoofer or a confused server cannot end the wait. A
 // truncated reply (TC) is returned even when it does not unpack fully.
-func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, deadline time.Time) (*dns.Msg, time.Duration, error) {
+func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, deadline time.Time, size int) (*dns.Msg, time.Duration, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
@@ -74,7 +74,9 @@ func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, de
 	if _, err := conn.Write(packed); err != nil {
 		return nil, 0, err
 	}
-	buf := make([]byte, maxMsg)
+	// Room for what we advertised and more: a longer datagram is cut and
+	// then fails to unpack, so it is ignored like any other bad reply.
+	buf := make([]byte, min(max(size, DefaultUDPSize)+1024, maxMsg))
 	ignored, why := 0, ""
 	for {
 		n, err := conn.Read(buf)

@@ -188,7 +188,7 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 					return res
 				}
 			}
-			r, rtt, err = exchangeUDP(ctx, addr, m, packed, deadline)
+			r, rtt, err = exchangeUDP(ctx, addr, m, packed, deadline, int(c.Opts.UDPSize))
 			if err == nil && r.Truncated {
 				// A new exchange over TCP, on its own connection: the
 				// client's state stays as it was (doggo mutated its shared

@@ -61,6 +61,10 @@ func (c *Client) RunAll(ctx context.Context, jobs []Job, limit int) []*Result {
 		limit = 1
 	}
 	out := make([]*Result, len(jobs))
+	if len(jobs) == 1 {
+		out[0] = c.Search(ctx, jobs[0])
+		return out
+	}
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i, j := range jobs {

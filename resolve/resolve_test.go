@@ -71,11 +71,11 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"":                                        "empty name",
-		"a..b":                                    "empty label",
-		".a":                                      "empty label",
-		"a.b..":                                   "empty label",
-		strings.Repeat("a", 64) + ".x":            "label longer than 63",
+		"":                             "empty name",
+		"a..b":                         "empty label",
+		".a":                           "empty label",
+		"a.b..":                        "empty label",
+		strings.Repeat("a", 64) + ".x": "label longer than 63",
 		strings.Repeat(strings.Repeat("a", 62)+".", 4) + "xy": "longer than 253",
 		"a b":   "white space",
 		`a\`:    "backslash",
@@ -154,9 +154,9 @@ func TestResolvConf(t *testing.T) {
 		t.Fatalf("search %v ndots %d", c.Search, c.Ndots)
 	}
 	cases := map[string]string{
-		"www":             "[www.corp.example. www.lab.example. www.]",
-		"www.sub":         "[www.sub.corp.example. www.sub.lab.example. www.sub.]",
-		"a.b.c":           "[a.b.c. a.b.c.corp.example. a.b.c.lab.example.]",
+		"www":              "[www.corp.example. www.lab.example. www.]",
+		"www.sub":          "[www.sub.corp.example. www.sub.lab.example. www.sub.]",
+		"a.b.c":            "[a.b.c. a.b.c.corp.example. a.b.c.lab.example.]",
 		"fully.qualified.": "[fully.qualified.]",
 	}
 	for in, want := range cases {
