@@ -84,19 +84,25 @@ zone:
 		exited := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(exited) }()
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		c := &resolve.Client{Opts: resolve.Options{Timeout: 100 * time.Millisecond}}
+		c := &resolve.Client{Opts: resolve.Options{Timeout: 200 * time.Millisecond}}
 		srv, _ := resolve.ParseServer(addr)
+		// Poll with queries, paced by a ticker and bounded in count and
+		// time: a refused query comes back at once while nsd starts.
 		up := false
-		for i := 0; i < 100 && !up; i++ {
+		tick := time.NewTicker(50 * time.Millisecond)
+		deadline := time.Now().Add(15 * time.Second)
+		for i := 0; i < 300 && !up && time.Now().Before(deadline); i++ {
+			r := c.Lookup(context.Background(), srv, resolve.NewQuestion("example.test", dns.TypeSOA, dns.ClassINET))
+			if up = r.OK; up {
+				break
+			}
 			select {
 			case <-exited:
-				i = 100
-				continue
-			default:
+				i = 300
+			case <-tick.C:
 			}
-			r := c.Lookup(context.Background(), srv, resolve.NewQuestion("example.test", dns.TypeSOA, dns.ClassINET))
-			up = r.OK
 		}
+		tick.Stop()
 		if up {
 			t.Cleanup(func() {
 				_ = cmd.Process.Kill()

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -218,7 +219,7 @@ func TestResolveSilentServerTimesOut(t *testing.T) {
 }
 
 func TestResolveDoHWithCACert(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		q := new(dns.Msg)
 		if q.Unpack(body) != nil {
@@ -231,6 +232,8 @@ func TestResolveDoHWithCACert(t *testing.T) {
 		w.Header().Set("Content-Type", "application/dns-message")
 		w.Write(b)
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below is expected
+	srv.StartTLS()
 	defer srv.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)

@@ -68,6 +68,7 @@ CONF
   for _ in $(seq 1 50); do
     if kdig @127.0.0.1 -p "$port" example.test SOA +time=1 +retry=0 +short 2>/dev/null | grep -q hostmaster; then return 0; fi
     kill -0 "$nsd_pid" 2>/dev/null || break
+    sleep 0.1 # pacing between polls: a refused query returns at once
   done
   kill "$nsd_pid" 2>/dev/null || true; wait "$nsd_pid" 2>/dev/null || true; nsd_pid=""
   return 1
