@@ -670,7 +670,7 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 	}
 	res := newBatchResult(it, s.server, start)
 	res.Tries = tries
-	res.fill(m, now.Sub(sent))
+	res.fillWith(m, now.Sub(sent), true)
 	res.ElapsedMS = probe.Millis(now.Sub(start))
 	emit(res)
 }

@@ -122,7 +122,7 @@ func TestBatchHostileAndSilent(t *testing.T) {
 	var mu sync.Mutex
 	fail := 0
 	st, err := RunBatch(context.Background(), in, BatchOptions{
-		Servers: []Server{mustServer(t, addr)}, Concurrency: 400, Opts: Options{Timeout: 200 * time.Millisecond, Retries: 1},
+		Servers: []Server{mustServer(t, addr)}, Concurrency: 400, Opts: Options{Timeout: time.Second, Retries: 1},
 		Emit: func(r *Result) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -134,7 +134,9 @@ func TestBatchHostileAndSilent(t *testing.T) {
 	if err != nil || fail != 0 {
 		t.Fatalf("err %v, %d wrong results", err, fail)
 	}
-	if st.Sent != 200 || st.NoError != 100 || st.Timeouts != 100 || st.Retries != 100 {
+	// Every "drop" query is retried once; an "ok" query may be too on a
+	// loaded machine, which changes nothing else.
+	if st.Sent != 200 || st.NoError != 100 || st.Timeouts != 100 || st.Retries < 100 {
 		t.Fatalf("%+v", st)
 	}
 }

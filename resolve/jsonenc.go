@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/miekg/dns"
 )
 
 // Results are written to JSON by hand: a batch writes one per query, and
@@ -140,12 +142,38 @@ func (r *Record) appendJSON(b []byte) []byte {
 	b = strconv.AppendUint(b, uint64(r.TTL), 10)
 	b = append(b, `,"data":`...)
 	b = appendString(b, r.Data)
-	if len(r.Fields) == 0 {
+	fields := r.Fields
+	if fields == nil && r.rr != nil {
+		switch v := r.rr.(type) {
+		case *dns.A:
+			b = append(b, `,"address":`...)
+			return append(appendString(b, ipString(v.A)), '}')
+		case *dns.AAAA:
+			b = append(b, `,"address":`...)
+			return append(appendString(b, ipString(v.AAAA)), '}')
+		case *dns.CNAME:
+			b = append(b, `,"target":`...)
+			return append(appendString(b, v.Target), '}')
+		case *dns.NS:
+			b = append(b, `,"host":`...)
+			return append(appendString(b, v.Ns), '}')
+		case *dns.PTR:
+			b = append(b, `,"target":`...)
+			return append(appendString(b, v.Ptr), '}')
+		case *dns.MX:
+			b = append(b, `,"exchange":`...)
+			b = appendString(b, v.Mx)
+			b = append(b, `,"preference":`...)
+			return append(strconv.AppendUint(b, uint64(v.Preference), 10), '}')
+		}
+		fields = typedFields(r.rr)
+	}
+	if len(fields) == 0 {
 		return append(b, '}')
 	}
 	var keysArr [16]string
 	keys := keysArr[:0]
-	for k := range r.Fields {
+	for k := range fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -153,7 +181,7 @@ func (r *Record) appendJSON(b []byte) []byte {
 		b = append(b, ',')
 		b = appendString(b, k)
 		b = append(b, ':')
-		b = appendValue(b, r.Fields[k])
+		b = appendValue(b, fields[k])
 	}
 	return append(b, '}')
 }

@@ -49,6 +49,14 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("AppendJSON:\n%s\nencoding/json:\n%s", got, want.String())
 		}
 	}
+	// The batch's lite records write the same JSON.
+	lite := &Result{}
+	*lite = *ok
+	lite.fillWith(m, 1234567*time.Nanosecond, true)
+	lite.EDNS = ok.EDNS
+	if a, b := string(lite.AppendJSON(nil)), string(ok.AppendJSON(nil)); a != b {
+		t.Errorf("lite:\n%s\nfull:\n%s", a, b)
+	}
 	// Records: the hand-written object holds the common and typed fields.
 	for _, rec := range ok.Answer {
 		var got map[string]any

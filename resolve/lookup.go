@@ -330,14 +330,18 @@ func RcodeString(rc int) string {
 	return "RCODE" + strconv.Itoa(rc)
 }
 
-func (r *Result) fill(m *dns.Msg, rtt time.Duration) {
+func (r *Result) fill(m *dns.Msg, rtt time.Duration) { r.fillWith(m, rtt, false) }
+
+// fillWith describes reply m; lite leaves typed record fields to the JSON
+// writer (the batch's hot path).
+func (r *Result) fillWith(m *dns.Msg, rtt time.Duration, lite bool) {
 	r.Msg = m
 	r.RTTMS = probe.Millis(rtt)
 	r.Rcode = RcodeString(m.Rcode)
 	r.Flags = &Flags{QR: m.Response, AA: m.Authoritative, TC: m.Truncated, RD: m.RecursionDesired, RA: m.RecursionAvailable, AD: m.AuthenticatedData, CD: m.CheckingDisabled}
-	r.Answer = records(m.Answer)
-	r.Authority = records(m.Ns)
-	r.Additional = records(m.Extra)
+	r.Answer = records(m.Answer, lite)
+	r.Authority = records(m.Ns, lite)
+	r.Additional = records(m.Extra, lite)
 	if opt := m.IsEdns0(); opt != nil {
 		r.EDNS = ednsInfo(opt)
 		if opt.ExtendedRcode() != 0 {

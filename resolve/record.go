@@ -22,14 +22,21 @@ type Record struct {
 	TTL    uint32
 	Data   string
 	Fields map[string]any
+
+	rr dns.RR // set instead of Fields by the batch's lighter conversion
 }
 
 // records converts a section, leaving out the OPT pseudo-record (its content
-// is in Result.EDNS).
-func records(rrs []dns.RR) []Record {
+// is in Result.EDNS). With lite, typed fields are left to the JSON writer.
+func records(rrs []dns.RR, lite bool) []Record {
 	out := make([]Record, 0, len(rrs))
 	for _, rr := range rrs {
-		if rr.Header().Rrtype == dns.TypeOPT {
+		h := rr.Header()
+		if h.Rrtype == dns.TypeOPT {
+			continue
+		}
+		if lite {
+			out = append(out, Record{Name: h.Name, Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr), rr: rr})
 			continue
 		}
 		out = append(out, NewRecord(rr))
