@@ -32,11 +32,11 @@ type BatchOptions struct {
 	// OnBadLine is told about each line that is not "NAME [TYPE] [CLASS]";
 	// the line is skipped.
 	OnBadLine func(line int, err error)
-	// Emit receives every result, from one goroutine, as it arrives.
+	// Emit receives every result as it arrives; calls never overlap.
 	Emit func(r *Result)
-	// Idle is called (from the same goroutine as Emit) when no result is
-	// waiting: the moment to flush buffered output.
-	Idle func()
+	// Flush is called when no result is waiting to be emitted (never at the
+	// same time as Emit): the moment to flush buffered output.
+	Flush func()
 }
 
 // BatchStats summarise a batch run.
@@ -135,12 +135,29 @@ func ParseBatchLine(line string) (name string, qtype, qclass uint16, ok bool, er
 // maxLine caps one input line.
 const maxLine = 4096
 
-// readLines feeds parsed lines into out until r ends or ctx is cancelled.
-// Nothing is kept per line once it is sent on.
-func readLines(ctx context.Context, r io.Reader, out chan<- batchItem, bad func(int, error)) error {
+// chunkSize is how many lines the reader hands on at once.
+const chunkSize = 64
+
+// readLines feeds parsed lines into out, in chunks: a chunk goes on when it
+// is full or when the input has nothing more buffered (so lines typed or
+// piped slowly still go out at once). Nothing is kept once sent on.
+func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, bad func(int, error)) error {
 	defer close(out)
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0
+	chunk := make([]batchItem, 0, chunkSize)
+	send := func() bool {
+		if len(chunk) == 0 {
+			return true
+		}
+		select {
+		case out <- chunk:
+			chunk = make([]batchItem, 0, chunkSize)
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	for {
 		line, err := br.ReadSlice('\n')
 		n++
@@ -149,12 +166,7 @@ func readLines(ctx context.Context, r io.Reader, out chan<- batchItem, bad func(
 				_, err = br.ReadSlice('\n')
 			}
 			bad(n, probe.Usagef("line longer than %d bytes", maxLine))
-			if err != nil {
-				break
-			}
-			continue
-		}
-		if len(line) > maxLine {
+		} else if len(line) > maxLine {
 			bad(n, probe.Usagef("line longer than %d bytes", maxLine))
 		} else if len(line) > 0 {
 			name, qt, qc, ok, perr := ParseBatchLine(string(line))
@@ -162,21 +174,105 @@ func readLines(ctx context.Context, r io.Reader, out chan<- batchItem, bad func(
 			case perr != nil:
 				bad(n, perr)
 			case ok:
-				select {
-				case out <- batchItem{line: n, name: dns.Fqdn(name), input: name, qtype: qt, class: qc}:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+				chunk = append(chunk, batchItem{line: n, name: dns.Fqdn(name), input: name, qtype: qt, class: qc})
 			}
 		}
 		if err != nil {
+			if !send() {
+				return ctx.Err()
+			}
 			if err == io.EOF {
 				return nil
 			}
 			return err
 		}
+		if len(chunk) == chunkSize || br.Buffered() == 0 {
+			if !send() {
+				return ctx.Err()
+			}
+		}
 	}
-	return nil
+}
+
+// emitter hands results from the receivers to one goroutine that counts
+// them and calls Emit, so writing output runs beside the network work.
+// Results wait in a bounded list; Flush is called whenever it runs dry.
+type emitter struct {
+	mu      sync.Mutex
+	space   *sync.Cond
+	pending []*Result
+	closed  bool
+	wake    chan struct{}
+	done    chan struct{}
+	st      *BatchStats
+	o       *BatchOptions
+}
+
+// maxPending bounds the results waiting to be written.
+const maxPending = 4096
+
+func newEmitter(st *BatchStats, o *BatchOptions) *emitter {
+	e := &emitter{st: st, o: o, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	e.space = sync.NewCond(&e.mu)
+	go e.run()
+	return e
+}
+
+func (e *emitter) emit(r *Result) {
+	e.mu.Lock()
+	for len(e.pending) >= maxPending {
+		e.space.Wait()
+	}
+	e.pending = append(e.pending, r)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close waits until every result has been written.
+func (e *emitter) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+	<-e.done
+}
+
+func (e *emitter) run() {
+	defer close(e.done)
+	for {
+		e.mu.Lock()
+		for len(e.pending) == 0 && !e.closed {
+			e.mu.Unlock()
+			<-e.wake
+			e.mu.Lock()
+		}
+		batch := e.pending
+		e.pending = make([]*Result, 0, max(64, len(batch)/2))
+		closed := e.closed
+		e.space.Broadcast()
+		e.mu.Unlock()
+		for _, r := range batch {
+			e.st.count(r)
+			if e.o.Emit != nil {
+				e.o.Emit(r)
+			}
+		}
+		e.mu.Lock()
+		idle := len(e.pending) == 0
+		e.mu.Unlock()
+		if idle && e.o.Flush != nil {
+			e.o.Flush()
+		}
+		if closed && len(batch) == 0 {
+			return
+		}
+	}
 }
 
 // RunBatch resolves every line of r and streams the results to Emit. Memory
@@ -210,8 +306,7 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 	}
 	// The reader stops at Ctrl-C; queries in flight end (as canceled) at
 	// once.
-	items := make(chan batchItem, 256)
-	results := make(chan *Result, 1024)
+	items := make(chan []batchItem, 4)
 	readErr := make(chan error, 1)
 	rctx, rcancel := context.WithCancel(ctx)
 	defer rcancel()
@@ -224,50 +319,38 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 			udp = false
 		}
 	}
+	em := newEmitter(&st, &o)
 	var runErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(results)
-		if udp {
-			runErr = runUDPBatch(ctx, o, lim, items, results, &st)
-		} else {
-			runPoolBatch(ctx, o, lim, items, results, &st)
-		}
-	}()
-	for {
-		var res *Result
-		var ok bool
-		select {
-		case res, ok = <-results:
-		default:
-			if o.Idle != nil {
-				o.Idle()
-			}
-			res, ok = <-results
-		}
-		if !ok {
-			break
-		}
-		st.count(res)
-		if o.Emit != nil {
-			o.Emit(res)
-		}
+	if udp {
+		runErr = runUDPBatch(ctx, o, lim, items, em)
+	} else {
+		runPoolBatch(ctx, o, lim, items, em)
 	}
-	<-done
+	em.close()
 	rcancel()
-	// Drain the reader if the run stopped early.
-	for range items {
+	// The reader ends by itself unless it is blocked reading (a terminal
+	// after Ctrl-C); then it is not waited for.
+	var err error
+	if ctx.Err() == nil || runErr != nil {
+		go func() {
+			for range items {
+			}
+		}()
+		err = <-readErr
+	} else {
+		select {
+		case err = <-readErr:
+		default:
+		}
 	}
-	err := <-readErr
 	el := time.Since(start)
 	st.ElapsedMS = probe.Millis(el)
 	if el > 0 {
 		st.QPS = float64(int64(float64(st.Sent)/el.Seconds()*10)) / 10
 	}
 	st.Canceled = ctx.Err() != nil
-	if o.Idle != nil {
-		o.Idle()
+	if o.Flush != nil {
+		o.Flush()
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return st, fmt.Errorf("reading input: %w", err)
@@ -276,9 +359,22 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 }
 
 // runPoolBatch: one worker per concurrency slot, each calling Lookup.
-func runPoolBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <-chan batchItem, results chan<- *Result, st *BatchStats) {
+func runPoolBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, chunks <-chan []batchItem, em *emitter) {
 	c := &Client{Opts: o.Opts}
 	defer c.Close()
+	items := make(chan batchItem)
+	go func() {
+		defer close(items)
+		for chunk := range chunks {
+			for _, it := range chunk {
+				select {
+				case items <- it:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	var next atomic.Uint64
 	for w := 0; w < o.Concurrency; w++ {
@@ -293,10 +389,10 @@ func runPoolBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items 
 					continue
 				}
 				s := o.Servers[next.Add(1)%uint64(len(o.Servers))]
-				atomic.AddInt64(&st.Sent, 1)
+				atomic.AddInt64(&em.st.Sent, 1)
 				res := c.Lookup(ctx, s, NewQuestion(it.name, it.qtype, it.class))
 				res.InputName = ""
-				results <- res
+				em.emit(res)
 			}
 		}()
 	}
@@ -372,7 +468,8 @@ func (t queryTemplate) pack(buf []byte, id uint16, it batchItem) ([]byte, error)
 	return buf[:off], nil
 }
 
-func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <-chan batchItem, results chan<- *Result, st *BatchStats) error {
+func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <-chan []batchItem, em *emitter) error {
+	st := em.st
 	tmpl, err := newTemplate(o.Opts)
 	if err != nil {
 		return err
@@ -419,7 +516,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 	var inflight sync.WaitGroup
 	tcpSem := make(chan struct{}, 16)
 	emit := func(r *Result) {
-		results <- r
+		em.emit(r)
 		inflight.Done()
 	}
 	fallback := func(s *udpSock, it batchItem, start time.Time) {
@@ -515,7 +612,7 @@ func (s *udpSock) batch() batchConn {
 // send takes lines and sends their queries, several per sendmmsg when lines
 // are waiting. A query's slot is filled before it goes out, so a reply
 // always finds it.
-func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, tmpl queryTemplate, items <-chan batchItem, st *BatchStats, inflight *sync.WaitGroup, emit func(*Result)) {
+func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, tmpl queryTemplate, items <-chan []batchItem, st *BatchStats, inflight *sync.WaitGroup, emit func(*Result)) {
 	bc := s.batch()
 	msgs := make([]ipv4.Message, ioBatch)
 	bufs := make([][]byte, ioBatch)
@@ -578,23 +675,25 @@ func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, t
 		s.mu.Unlock()
 		n++
 	}
-	for it := range items {
-		add(it)
-	more:
-		for n > 0 && n < ioBatch {
-			select {
-			case it, ok := <-items:
-				if !ok {
-					break more
-				}
-				add(it)
-			default:
-				break more
+	for {
+		var chunk []batchItem
+		var ok bool
+		select {
+		case chunk, ok = <-items:
+		case <-ctx.Done():
+			return
+		}
+		if !ok {
+			return
+		}
+		for _, it := range chunk {
+			add(it)
+			if n == ioBatch {
+				flush()
 			}
 		}
 		flush()
 	}
-	flush()
 }
 
 // receive reads replies, several per recvmmsg, until the socket is closed.

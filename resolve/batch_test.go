@@ -72,7 +72,7 @@ func TestBatchUDP(t *testing.T) {
 		Servers: []Server{mustServer(t, addr)}, Concurrency: 50, Opts: Options{Timeout: 5 * time.Second},
 		OnBadLine: func(n int, err error) { bad = append(bad, n) },
 		Emit:      func(r *Result) { got = append(got, r) },
-		Idle:      func() { idle++ },
+		Flush:     func() { idle++ },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -530,7 +530,7 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 			line = append(r.AppendJSON(line[:0]), '\n')
 			_, _ = w.Write(line)
 		},
-		Idle: func() { _ = p.Flush() },
+		Flush: func() { _ = p.Flush() },
 	}
 	st, err := resolve.RunBatch(e.ctx, in, opts)
 	_ = p.Flush()
