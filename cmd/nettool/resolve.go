@@ -367,6 +367,9 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 			}
 			resolvePrintText(p, r)
 		}
+		if len(pl.servers) > 1 {
+			resolvePrintComparison(p, results)
+		}
 	default:
 		resolveWriteJSON(p, results, allOK)
 	}
@@ -483,6 +486,25 @@ func resolvePrintText(p *output.Printer, r *resolve.Result) {
 		for _, rec := range s.recs {
 			rows = append(rows, []string{output.Escape(rec.Name), rec.Type, rec.Class, fmt.Sprint(rec.TTL), output.Escape(rec.Data)})
 		}
+	}
+	p.Table(rows)
+}
+
+// resolvePrintComparison puts the servers' answers side by side, one row
+// per question and server.
+func resolvePrintComparison(p *output.Printer, results []*resolve.Result) {
+	p.Textf("\n;; SIDE BY SIDE\n")
+	rows := [][]string{{"QUESTION", "SERVER", "STATUS", "RTT", "ANSWER"}}
+	for _, r := range results {
+		status, rtt := resolveStatusWord(r), fmt.Sprintf("%.3fms", r.RTTMS)
+		if r.Rcode == "" {
+			status, rtt = strings.ToUpper(r.Failure), "-"
+		}
+		var data []string
+		for _, rec := range r.Answer {
+			data = append(data, output.Escape(rec.Data))
+		}
+		rows = append(rows, []string{output.Escape(r.Question.Name) + " " + r.Question.Type, output.Escape(r.Server), status, rtt, strings.Join(data, " | ")})
 	}
 	p.Table(rows)
 }

@@ -17,6 +17,13 @@ import (
 
 var resolveUpdate = flag.Bool("resolve-update", false, "rewrite the resolve golden files")
 
+// A test that forgets to name a server must not read the machine's
+// /etc/resolv.conf (and query its servers): point the default at a file
+// that does not exist, so such a test ends with exit 3 instead.
+func init() {
+	os.Setenv("NETTOOL_RESOLV_CONF", "/nonexistent/nettool-test-resolv.conf")
+}
+
 // resolveZone answers like a small authoritative server.
 func resolveZone(w dns.ResponseWriter, r *dns.Msg) {
 	m := new(dns.Msg)

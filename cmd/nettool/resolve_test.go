@@ -181,6 +181,14 @@ func TestResolveSeveralServersSideBySide(t *testing.T) {
 	if code != 0 || i < 0 || j < i {
 		t.Fatalf("code %d out %q", code, out)
 	}
+	side := out[strings.Index(out, ";; SIDE BY SIDE"):]
+	var rows []string
+	for _, l := range strings.Split(side, "\n")[2:] {
+		rows = append(rows, strings.Join(strings.Fields(l), " "))
+	}
+	if len(rows) < 2 || rows[0] != "v4.example.test. A "+a+" NOERROR "+strings.Fields(rows[0])[4]+" 192.0.2.4" || !strings.HasPrefix(rows[1], "v4.example.test. A tcp://"+b+" NOERROR ") || !strings.HasSuffix(rows[1], " 192.0.2.4") {
+		t.Fatalf("side by side: %q", side)
+	}
 }
 
 func TestResolveTCPFallbackShown(t *testing.T) {
