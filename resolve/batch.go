@@ -751,12 +751,9 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 		s.mu.Unlock()
 		return // garbage: keep waiting for the real reply
 	}
-	if uerr == nil {
-		q := &dns.Msg{MsgHdr: dns.MsgHdr{Id: id}, Question: []dns.Question{{Name: it.name, Qtype: it.qtype, Qclass: it.class}}}
-		if !sameQuestion(q, m) {
-			s.mu.Unlock()
-			return
-		}
+	if uerr == nil && !answers(m, id, it.name, it.qtype, it.class) {
+		s.mu.Unlock()
+		return
 	}
 	start, sent, tries := sl.start, sl.sent, sl.tries
 	sl.used = false

@@ -29,17 +29,27 @@ const maxMsg = 65535
 // section is accepted only when it carries an error rcode (FORMERR, NOTIMP
 // replies often drop it).
 func sameQuestion(q, r *dns.Msg) bool {
-	if r.Id != q.Id || !r.Response {
+	if len(q.Question) != 1 {
+		return false
+	}
+	a := q.Question[0]
+	return answers(r, q.Id, a.Name, a.Qtype, a.Qclass)
+}
+
+// answers reports whether r is the reply to query id asking name, qtype and
+// qclass.
+func answers(r *dns.Msg, id uint16, name string, qtype, qclass uint16) bool {
+	if r.Id != id || !r.Response {
 		return false
 	}
 	if len(r.Question) == 0 {
 		return r.Rcode != dns.RcodeSuccess
 	}
-	if len(r.Question) != 1 || len(q.Question) != 1 {
+	if len(r.Question) != 1 {
 		return false
 	}
-	a, b := q.Question[0], r.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+	b := r.Question[0]
+	return qtype == b.Qtype && qclass == b.Qclass && strings.EqualFold(name, b.Name)
 }
 
 // ignoredError tells, at the deadline, that replies came but none fitted.
