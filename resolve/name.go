@@ -124,6 +124,24 @@ func isAllDigits(s string) bool {
 
 // TypeString names a type: "A", or "TYPE65535" for one miekg does not know.
 func TypeString(t uint16) string {
+	switch t { // the common ones without a map lookup (batch hot path)
+	case dns.TypeA:
+		return "A"
+	case dns.TypeAAAA:
+		return "AAAA"
+	case dns.TypeNS:
+		return "NS"
+	case dns.TypeCNAME:
+		return "CNAME"
+	case dns.TypeMX:
+		return "MX"
+	case dns.TypeTXT:
+		return "TXT"
+	case dns.TypeSOA:
+		return "SOA"
+	case dns.TypePTR:
+		return "PTR"
+	}
 	if s, ok := dns.TypeToString[t]; ok {
 		return s
 	}
@@ -132,6 +150,9 @@ func TypeString(t uint16) string {
 
 // ClassString names a class.
 func ClassString(c uint16) string {
+	if c == dns.ClassINET {
+		return "IN"
+	}
 	if s, ok := dns.ClassToString[c]; ok {
 		return s
 	}

@@ -494,3 +494,14 @@ func TestSearchStopsAtFirstAnswer(t *testing.T) {
 		t.Fatalf("asked %v", asked)
 	}
 }
+
+func TestTypeAndClassStrings(t *testing.T) {
+	for ty, name := range dns.TypeToString {
+		if got := TypeString(ty); got != name {
+			t.Errorf("TypeString(%d) = %q, want %q", ty, got, name)
+		}
+	}
+	if TypeString(65534) != "TYPE65534" || ClassString(dns.ClassINET) != "IN" || ClassString(dns.ClassCHAOS) != "CH" || ClassString(999) != "CLASS999" {
+		t.Error("fallbacks")
+	}
+}
