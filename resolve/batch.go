@@ -725,10 +725,11 @@ func (s *udpSock) receive(o BatchOptions, emit func(*Result), fallback func(*udp
 	}
 }
 
-// handle matches one datagram with its query.
+// handle matches one datagram with its query: the usual reply is read by
+// the fast path, anything else by miekg/dns; garbage, replies with the
+// wrong ID or to another question are ignored.
 func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock, batchItem, time.Time)) {
-	n := len(buf)
-	if n < 12 {
+	if len(buf) < 12 {
 		return
 	}
 	id := binary.BigEndian.Uint16(buf)
@@ -736,26 +737,37 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 	if idx >= len(s.slots) {
 		return
 	}
-	m := new(dns.Msg)
-	uerr := m.Unpack(buf)
-	trunc := buf[2]&0x80 != 0 && buf[2]&0x02 != 0
-	now := time.Now()
 	s.mu.Lock()
 	sl := &s.slots[idx]
 	if !sl.used || sl.id != id {
 		s.mu.Unlock()
 		return
 	}
-	it := sl.item
-	if uerr != nil && !trunc {
-		s.mu.Unlock()
-		return // garbage: keep waiting for the real reply
+	it, start, sent, tries := sl.item, sl.start, sl.sent, sl.tries
+	s.mu.Unlock()
+	now := time.Now()
+	trunc := buf[2]&0x80 != 0 && buf[2]&0x02 != 0
+	res := newBatchResult(it, s.server, start)
+	res.Tries = tries
+	if trunc || !fastParse(buf, id, it.name, it.qtype, it.class, res, now.Sub(sent)) {
+		m := new(dns.Msg)
+		uerr := m.Unpack(buf)
+		if uerr != nil && !trunc {
+			return // garbage: keep waiting for the real reply
+		}
+		if uerr == nil && !answers(m, id, it.name, it.qtype, it.class) {
+			return
+		}
+		if !trunc {
+			res.fillWith(m, now.Sub(sent), true)
+		}
 	}
-	if uerr == nil && !answers(m, id, it.name, it.qtype, it.class) {
+	// Claim the slot, unless the sweeper retried (new ID) or ended it since.
+	s.mu.Lock()
+	if !sl.used || sl.id != id {
 		s.mu.Unlock()
 		return
 	}
-	start, sent, tries := sl.start, sl.sent, sl.tries
 	sl.used = false
 	sl.item = batchItem{}
 	s.mu.Unlock()
@@ -764,9 +776,6 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 		fallback(s, it, start)
 		return
 	}
-	res := newBatchResult(it, s.server, start)
-	res.Tries = tries
-	res.fillWith(m, now.Sub(sent), true)
 	res.ElapsedMS = probe.Millis(now.Sub(start))
 	emit(res)
 }

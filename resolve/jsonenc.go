@@ -142,6 +142,22 @@ func (r *Record) appendJSON(b []byte) []byte {
 	b = strconv.AppendUint(b, uint64(r.TTL), 10)
 	b = append(b, `,"data":`...)
 	b = appendString(b, r.Data)
+	switch r.kind {
+	case kindAddress:
+		b = append(b, `,"address":`...)
+		return append(appendString(b, r.Data), '}')
+	case kindTarget:
+		b = append(b, `,"target":`...)
+		return append(appendString(b, r.Data), '}')
+	case kindHost:
+		b = append(b, `,"host":`...)
+		return append(appendString(b, r.Data), '}')
+	case kindMX:
+		b = append(b, `,"exchange":`...)
+		b = appendString(b, r.aux)
+		b = append(b, `,"preference":`...)
+		return append(strconv.AppendUint(b, uint64(r.pref), 10), '}')
+	}
 	fields := r.Fields
 	if fields == nil && r.rr != nil {
 		switch v := r.rr.(type) {

@@ -348,14 +348,7 @@ func (r *Result) fillWith(m *dns.Msg, rtt time.Duration, lite bool) {
 			r.EDNS.ExtRcode = RcodeString(m.Rcode)
 		}
 	}
-	r.OK = m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0
-	switch {
-	case r.OK:
-	case m.Rcode == dns.RcodeSuccess:
-		r.Failure, r.Error = probe.FailDNSNoData, "NODATA: the name exists but has no "+r.Question.Type+" record"
-	default:
-		r.Failure, r.Error = rcodeFailure(m.Rcode), r.Rcode
-	}
+	r.judge(m.Rcode, len(m.Answer))
 }
 
 func ednsInfo(opt *dns.OPT) *EDNS {

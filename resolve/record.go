@@ -23,7 +23,10 @@ type Record struct {
 	Data   string
 	Fields map[string]any
 
-	rr dns.RR // set instead of Fields by the batch's lighter conversion
+	rr   dns.RR // set instead of Fields by the batch's lighter conversion
+	kind uint8  // set by the batch's fast path: typed fields come from Data
+	pref uint16 // MX preference (fast path)
+	aux  string // MX exchange (fast path)
 }
 
 // records converts a section, leaving out the OPT pseudo-record (its content
