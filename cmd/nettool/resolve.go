@@ -350,11 +350,11 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 		for _, r := range results {
 			if r.OK || len(r.Answer) > 0 {
 				for _, rec := range r.Answer {
-					p.Textf("%s\n", output.Escape(rec.Data))
+					p.Textf("%s\n", resolveSafe(rec.Data))
 				}
 			}
 			if !r.OK && p.IsText() {
-				p.Warn("nettool: resolve: %s %s @%s: %s", output.Escape(r.Question.Name), r.Question.Type, output.Escape(r.Server), resolveStatus(r))
+				p.Warn("nettool: resolve: %s %s @%s: %s", resolveSafe(r.Question.Name), r.Question.Type, output.Escape(r.Server), resolveStatus(r))
 			}
 		}
 		if !p.IsText() {
@@ -406,6 +406,19 @@ func resolveWriteJSON(p *output.Printer, results []*resolve.Result, ok bool) {
 	p.Doc(resolveDoc{Type: "resolve", OK: ok, Results: results})
 }
 
+// resolveSafe shows a string from the wire. Record data and names come from
+// miekg/dns in zone-file form, already printable ASCII with \DDD escapes (as
+// dig shows them): kept as they are. Anything else that is not printable
+// ASCII goes through the terminal escaping.
+func resolveSafe(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return output.Escape(s)
+		}
+	}
+	return s
+}
+
 // resolveStatus is the one-word state of a result: the rcode, NODATA, or
 // the failure.
 func resolveStatus(r *resolve.Result) string {
@@ -421,7 +434,7 @@ func resolveStatus(r *resolve.Result) string {
 func resolvePrintText(p *output.Printer, r *resolve.Result) {
 	var h strings.Builder
 	h.WriteString(";; ")
-	h.WriteString(output.Escape(r.Question.Name))
+	h.WriteString(resolveSafe(r.Question.Name))
 	if r.Question.Class != "IN" {
 		h.WriteString(" " + r.Question.Class)
 	}
@@ -458,13 +471,13 @@ func resolvePrintText(p *output.Printer, r *resolve.Result) {
 			h.WriteString(",do")
 		}
 		if ed.NSID != "" {
-			fmt.Fprintf(&h, ",nsid:%q", output.Escape(ed.NSID))
+			fmt.Fprintf(&h, `,nsid:"%s"`, resolveSafe(ed.NSID))
 		}
 		if ed.Subnet != "" {
-			fmt.Fprintf(&h, ",subnet:%s", output.Escape(ed.Subnet))
+			fmt.Fprintf(&h, ",subnet:%s", resolveSafe(ed.Subnet))
 		}
 		for _, x := range ed.EDE {
-			fmt.Fprintf(&h, ",ede:%q", output.Escape(x))
+			fmt.Fprintf(&h, `,ede:"%s"`, resolveSafe(x))
 		}
 	}
 	p.Textf("%s\n", h.String())
@@ -484,7 +497,7 @@ func resolvePrintText(p *output.Printer, r *resolve.Result) {
 			rows = append(rows, []string{";; " + s.name})
 		}
 		for _, rec := range s.recs {
-			rows = append(rows, []string{output.Escape(rec.Name), rec.Type, rec.Class, fmt.Sprint(rec.TTL), output.Escape(rec.Data)})
+			rows = append(rows, []string{resolveSafe(rec.Name), rec.Type, rec.Class, fmt.Sprint(rec.TTL), resolveSafe(rec.Data)})
 		}
 	}
 	p.Table(rows)
@@ -502,9 +515,9 @@ func resolvePrintComparison(p *output.Printer, results []*resolve.Result) {
 		}
 		var data []string
 		for _, rec := range r.Answer {
-			data = append(data, output.Escape(rec.Data))
+			data = append(data, resolveSafe(rec.Data))
 		}
-		rows = append(rows, []string{output.Escape(r.Question.Name) + " " + r.Question.Type, output.Escape(r.Server), status, rtt, strings.Join(data, " | ")})
+		rows = append(rows, []string{resolveSafe(r.Question.Name) + " " + r.Question.Type, output.Escape(r.Server), status, rtt, strings.Join(data, " | ")})
 	}
 	p.Table(rows)
 }
@@ -590,12 +603,12 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 func resolveBatchLine(b []byte, r *resolve.Result, short bool) []byte {
 	if short {
 		for _, rec := range r.Answer {
-			b = append(b, output.Escape(rec.Data)...)
+			b = append(b, resolveSafe(rec.Data)...)
 			b = append(b, '\n')
 		}
 		return b
 	}
-	b = append(b, output.Escape(r.Question.Name)...)
+	b = append(b, resolveSafe(r.Question.Name)...)
 	b = append(b, ' ')
 	b = append(b, r.Question.Type...)
 	b = append(b, ' ')
@@ -608,7 +621,7 @@ func resolveBatchLine(b []byte, r *resolve.Result, short bool) []byte {
 			} else {
 				b = append(b, " | "...)
 			}
-			b = append(b, output.Escape(rec.Data)...)
+			b = append(b, resolveSafe(rec.Data)...)
 		}
 	} else {
 		b = append(b, strings.ToUpper(r.Failure)...)
