@@ -2,7 +2,7 @@
 
 function __fish_nettool_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i ping tcp get myip demo serve dns echo http version completion help h
+        if contains -- $i resolve dig ping tcp get myip demo serve dns echo http version completion help h
             return 1
         end
     end
@@ -13,6 +13,33 @@ complete -c nettool -n '__fish_nettool_no_subcommand' -f -l help -s h -d 'show h
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l version -s V -d 'print the version and exit'
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l help -s h -d 'show help'
 complete -c nettool -n '__fish_nettool_no_subcommand' -f -l version -s V -d 'print the version and exit'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l help -s h -d 'show help'
+complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'resolve dig' -d 'look up DNS records, dig-style: nettool resolve NAME... [TYPE...] [CLASS] [@SERVER...] [+short]'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l type -s t -r -d 'record type to ask for (repeatable): A, AAAA, MX, TXT, TYPE65...'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l class -r -d 'class: IN, CH, HS or CLASSnnn'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l reverse -s x -r -d 'reverse lookup (PTR) of an IPv4 or IPv6 `ADDR` (repeatable)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l name -r -d 'a `NAME` to look up even if it looks like a type or class (repeatable)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l short -d 'only the answer data, one per line (like dig +short)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l dnssec -d 'set the DNSSEC OK (DO) bit'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l nsid -d 'ask the server for its NSID'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l no-rd -d 'clear the recursion desired bit (ask an authoritative server)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l subnet -r -d 'EDNS client subnet `NET`, e.g. 192.0.2.0/24'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l bufsize -r -d 'EDNS0 UDP payload size'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l server -s s -r -d 'server `ADDR` (repeatable), same forms as @SERVER'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l tcp -d 'use TCP instead of UDP'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l timeout -r -d 'wait this long for each try'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l retries -r -d 'tries after the first when there is no reply'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l resolv-conf -r -d 'resolver configuration `FILE` for the default servers, search list and ndots'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l no-search -d 'do not apply the resolv.conf search list'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l cacert -r -d 'trust the CA certificates in `FILE` for tls:// and https:// servers'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l insecure -s k -d 'do not verify the certificate of tls:// and https:// servers'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l file -s f -r -d 'batch: read NAME [TYPE] lines from `FILE` (- for stdin)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l concurrency -r -d 'batch: queries in flight at most'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l rate -r -d 'batch: queries per second at most (0: no limit)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l output -s o -r -d 'output format: text, json (one document) or jsonl (one object per line, streamed)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l json -d 'shortcut for --output json'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
+complete -c nettool -n '__fish_seen_subcommand_from resolve dig' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'ping' -d 'send ICMP echo requests to one or many hosts (iputils ping flags, fping-style multi-host)'
 complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l count -s c -r -d 'probes per host; 0 runs until Ctrl-C or -w'
