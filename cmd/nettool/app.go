@@ -63,8 +63,12 @@ func init() {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
 }
 
-// envPrefix names every flag's environment variable: --timeout is also
-// NETTOOL_TIMEOUT, --no-color NETTOOL_NO_COLOR.
+// envPrefix starts every flag's environment variable. A command's flags are
+// NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is NETTOOL_RESOLVE_TIMEOUT,
+// --zone of serve dns NETTOOL_SERVE_DNS_ZONE), so a variable set for one
+// command never changes another; the output flags are also NETTOOL_<FLAG>
+// for every command (NETTOOL_OUTPUT, NETTOOL_NO_COLOR), the command's own
+// variable winning.
 const envPrefix = "NETTOOL_"
 
 // newApp builds the CLI for one run.
@@ -79,7 +83,9 @@ func newApp(e *appEnv) *cli.App {
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodeHelp +
-			"\nENVIRONMENT:\n   Every flag can also be set as NETTOOL_<FLAG> (--timeout is NETTOOL_TIMEOUT).\n   NO_COLOR turns colour off.\n",
+			"\nENVIRONMENT:\n   Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is\n" +
+			"   NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR\n" +
+			"   and NETTOOL_QUIET. A flag on the command line wins. NO_COLOR turns colour off.\n",
 		Commands: buildCommands(e, commandSpecs),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -97,7 +103,6 @@ func newApp(e *appEnv) *cli.App {
 	for _, cmd := range app.Commands {
 		prepare(e, cmd, "")
 	}
-	addEnvVars(app.Flags)
 	return app
 }
 
@@ -121,14 +126,14 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 				return cli.ShowSubcommandHelp(c)
 			}
 		}
-		addEnvVars(cmd.Flags)
+		addEnvVars(cmd.Flags, path)
 		return
 	}
 	// A leaf's arguments are names, hosts and URLs: "help" or "h" among them
 	// is an argument, not urfave's help subcommand (-h still shows help).
 	cmd.HideHelpCommand = true
 	cmd.Flags = append(cmd.Flags, outputFlags()...)
-	addEnvVars(cmd.Flags)
+	addEnvVars(cmd.Flags, path)
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
 		err := action(c)
@@ -157,10 +162,10 @@ const categoryOutput = "OUTPUT"
 // outputFlags are on every command.
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document) or jsonl (one object per line, streamed)", Category: categoryOutput},
-		&cli.BoolFlag{Name: "json", Usage: "shortcut for --output json", Category: categoryOutput},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document) or jsonl (one object per line, streamed)", Category: categoryOutput, EnvVars: []string{envName("", "output")}},
+		&cli.BoolFlag{Name: "json", Usage: "shortcut for --output json", Category: categoryOutput, EnvVars: []string{envName("", "json")}},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput, EnvVars: []string{envName("", "no-color")}},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput, EnvVars: []string{envName("", "quiet")}},
 	}
 }
 
@@ -185,8 +190,9 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	return e.printer, nil
 }
 
-// addEnvVars gives every flag its NETTOOL_<NAME> variable.
-func addEnvVars(flags []cli.Flag) {
+// addEnvVars gives every flag of the command at path its
+// NETTOOL_<COMMAND>_<FLAG> variable, ahead of any it already has.
+func addEnvVars(flags []cli.Flag, path string) {
 	for _, f := range flags {
 		v := reflect.ValueOf(f)
 		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -196,16 +202,20 @@ func addEnvVars(flags []cli.Flag) {
 		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
 			continue
 		}
-		name := envName(f.Names()[0])
+		name := envName(path, f.Names()[0])
 		cur := field.Interface().([]string)
 		if !contains(cur, name) {
-			field.Set(reflect.ValueOf(append(cur, name)))
+			field.Set(reflect.ValueOf(append([]string{name}, cur...)))
 		}
 	}
 }
 
-// envName turns a flag name into its variable: --http1.0 is NETTOOL_HTTP1_0.
-func envName(flag string) string {
+// envName names the variable of a flag of the command at path ("" for the
+// shared ones): --http1.0 of get is NETTOOL_GET_HTTP1_0.
+func envName(path, flag string) string {
+	if path != "" {
+		flag = path + "_" + flag
+	}
 	return envPrefix + strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':

@@ -111,7 +111,8 @@ func TestErrorIsOneLine(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	t.Setenv("NETTOOL_COUNT", "7")
+	t.Setenv("NETTOOL_ARGDUMP_COUNT", "7")
+	t.Setenv("NETTOOL_COUNT", "8") // not a variable: counts belong to a command
 	t.Setenv("NETTOOL_OUTPUT", "jsonl")
 	out, errs, code := runCLI(t, "argdump", "x")
 	if code != 0 || !strings.Contains(out, `"count":7`) || strings.Count(out, "\n") != 1 {
@@ -179,9 +180,14 @@ func TestLeafTakesHelpAsArgument(t *testing.T) {
 }
 
 func TestEnvNames(t *testing.T) {
-	for flag, want := range map[string]string{"timeout": "NETTOOL_TIMEOUT", "no-color": "NETTOOL_NO_COLOR", "http1.0": "NETTOOL_HTTP1_0"} {
-		if got := envName(flag); got != want {
-			t.Errorf("envName(%q) = %q, want %q", flag, got, want)
+	for in, want := range map[[2]string]string{
+		{"resolve", "timeout"}: "NETTOOL_RESOLVE_TIMEOUT",
+		{"", "no-color"}:       "NETTOOL_NO_COLOR",
+		{"get", "http1.0"}:     "NETTOOL_GET_HTTP1_0",
+		{"serve dns", "zone"}:  "NETTOOL_SERVE_DNS_ZONE",
+	} {
+		if got := envName(in[0], in[1]); got != want {
+			t.Errorf("envName(%q, %q) = %q, want %q", in[0], in[1], got, want)
 		}
 	}
 }

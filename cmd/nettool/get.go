@@ -58,7 +58,7 @@ func init() {
 				&cli.StringFlag{Name: "request", Aliases: []string{"X"}, Usage: "method (GET, HEAD, POST, ...)"},
 				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "send `DATA` as the body (method POST unless -X)"},
 				&cli.StringFlag{Name: "data-file", Usage: "send the contents of `FILE` as the body ('-' for stdin)"},
-				&cli.BoolFlag{Name: "http1.0", Aliases: []string{"http10"}, EnvVars: []string{"NETTOOL_HTTP10"}, Usage: "send an HTTP/1.0 request"},
+				&cli.BoolFlag{Name: "http1.0", Aliases: []string{"http10"}, Usage: "send an HTTP/1.0 request"},
 				&cli.BoolFlag{Name: "location", Aliases: []string{"L"}, Usage: "follow redirects, showing each hop"},
 				&cli.IntFlag{Name: "max-redirs", Value: 10, Usage: "most redirects to follow with -L"},
 				&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Usage: "do not enforce certificate verification (the verdict is still shown)"},

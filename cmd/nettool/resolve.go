@@ -59,7 +59,7 @@ func init() {
 				&cli.BoolFlag{Name: "tcp", Usage: "use TCP instead of UDP", Category: resolveCatServer},
 				&cli.DurationFlag{Name: "timeout", Value: 2 * time.Second, Usage: "wait this long for each try", Category: resolveCatServer},
 				&cli.IntFlag{Name: "retries", Value: 2, Usage: "tries after the first when there is no reply", Category: resolveCatServer},
-				&cli.StringFlag{Name: "resolv-conf", Value: resolve.DefaultResolvConf, Usage: "resolver configuration `FILE` for the default servers, search list and ndots", Category: resolveCatServer},
+				&cli.StringFlag{Name: "resolv-conf", EnvVars: []string{"NETTOOL_RESOLV_CONF"}, Value: resolve.DefaultResolvConf, Usage: "resolver configuration `FILE` for the default servers, search list and ndots", Category: resolveCatServer},
 				&cli.BoolFlag{Name: "no-search", Usage: "do not apply the resolv.conf search list", Category: resolveCatServer},
 				&cli.StringFlag{Name: "cacert", Usage: "trust the CA certificates in `FILE` for tls:// and https:// servers", Category: resolveCatServer},
 				&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Usage: "do not verify the certificate of tls:// and https:// servers", Category: resolveCatServer},
