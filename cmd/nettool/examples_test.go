@@ -121,29 +121,66 @@ func examplesExpect(t *testing.T, r examplesResult, code int, re string) {
 	}
 }
 
-// examplesWatch is a stderr that says when a marker has been written.
-type examplesWatch struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	marker string
-	seen   chan struct{}
-	once   sync.Once
-}
-
-func (w *examplesWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if strings.Contains(w.buf.String(), w.marker) {
-		w.once.Do(func() { close(w.seen) })
+// examplesWatchResets reads every IPv4 packet on the loopback interface
+// (AF_PACKET, root only) and closes the channel when a TCP reset leaves the
+// given port: the kernel refusing a connection attempt to it.
+func examplesWatchResets(t *testing.T, port int) <-chan struct{} {
+	t.Helper()
+	const ethIP = syscall.ETH_P_IP
+	proto := (ethIP&0xff)<<8 | ethIP>>8 // network byte order
+	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, proto)
+	if err != nil {
+		t.Fatalf("packet socket: %v", err)
 	}
-	return len(p), nil
-}
-
-func (w *examplesWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
+	lo := 0
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			lo = ifc.Index
+			break
+		}
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: lo}); err != nil {
+		syscall.Close(fd)
+		t.Fatalf("bind packet socket to the loopback interface (%d): %v", lo, err)
+	}
+	// A read timeout lets the reader see that the test is over.
+	tv := syscall.NsecToTimeval((100 * time.Millisecond).Nanoseconds())
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	seen := make(chan struct{})
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for !stop.Load() {
+			n, _, err := syscall.Recvfrom(fd, buf, 0)
+			if err != nil || n < 20 {
+				continue
+			}
+			ihl := int(buf[0]&0x0f) * 4
+			if buf[0]>>4 != 4 || buf[9] != syscall.IPPROTO_TCP || n < ihl+14 {
+				continue
+			}
+			tcp := buf[ihl:n]
+			if int(tcp[0])<<8|int(tcp[1]) == port && tcp[13]&0x04 != 0 {
+				close(seen)
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		stop.Store(true)
+		<-done
+		syscall.Close(fd)
+	})
+	return seen
 }
 
 // examplesReservePort binds a loopback TCP port without listening on it:
@@ -245,14 +282,17 @@ func TestExamplesWaitForPort(t *testing.T) {
 	})
 
 	t.Run("opens later", func(t *testing.T) {
+		// The port starts listening only once the script's first attempt
+		// has been refused: the test watches loopback for the reset the
+		// kernel sends back, so at least one attempt failed before it opened.
+		probetest.RequireRoot(t, "watching loopback for the script's first refused attempt (AF_PACKET socket)")
 		addr, listen := examplesReservePort(t)
+		port, _ := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
+		refused := examplesWatchResets(t, port)
 		cmd, cancel := examplesCommand(t, "wait-for-port.sh", addr, "60s")
 		defer cancel()
-		var out bytes.Buffer
-		// nettool says it is waiting on stderr right before its first
-		// connection attempt: only then does the port start listening.
-		watch := &examplesWatch{marker: " for " + addr + " (", seen: make(chan struct{})}
-		cmd.Stdout, cmd.Stderr = &out, watch
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -260,16 +300,16 @@ func TestExamplesWaitForPort(t *testing.T) {
 		var r examplesResult
 		go func() {
 			defer close(exited)
-			r = examplesWait(t, cmd, &out, watch)
+			r = examplesWait(t, cmd, &out, &errb)
 		}()
 		select {
-		case <-watch.seen:
+		case <-refused:
 			listen()
 		case <-exited:
-			t.Fatalf("the script ended before it started waiting: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			t.Fatalf("the script ended before its first attempt was seen: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 		}
 		<-exited
-		examplesExpect(t, r, 0, `open: `+regexp.QuoteMeta(addr)+` accepted a connection in [0-9.]+ ms after [0-9.]+ ms \([0-9]+ attempts?\)`)
+		examplesExpect(t, r, 0, `open: `+regexp.QuoteMeta(addr)+` accepted a connection in [0-9.]+ ms after [0-9.]+ ms \(([2-9]|[1-9][0-9]+) attempts\)`)
 	})
 
 	t.Run("never opens", func(t *testing.T) {
