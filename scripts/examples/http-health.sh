@@ -55,13 +55,16 @@ if [[ $rc -ne 0 && $rc -ne 1 ]] || [[ -z $json ]]; then
   exit "$rc"
 fi
 
-# One line; its first word (ok, fail, slow) is the verdict.
+# One line; its first word (ok, fail, slow) is the verdict. nettool already
+# escapes what a server sent; `printable` makes sure no control character
+# reaches the terminal through jq -r whatever the text.
 line=$(jq -r --arg max "$max_ms" '
+  def printable: explode | map(if . < 32 or (. >= 127 and . < 160) or (. >= 8234 and . <= 8238) or (. >= 8294 and . <= 8297) then 63 else . end) | implode;
   ([.hops[]?.timings.total_ms // 0] | add // 0 | . * 1000 | round / 1000) as $ms |
   if .status == null then
-    "fail: \(.target) \(.failure // "error"): \(.error // "no response")"
+    "fail: \(.target) \(.failure // "error"): \(.error // "no response" | printable)"
   elif .status >= 400 or (.ok | not) then
-    "fail: \(.target) status \(.status) in \($ms) ms\(if .status < 400 then " (\(.failure): \(.error))" else "" end)"
+    "fail: \(.target) status \(.status) in \($ms) ms\(if .status < 400 then " (\(.failure): \(.error // "" | printable))" else "" end)"
   elif $max != "" and $ms > ($max | tonumber) then
     "slow: \(.target) status \(.status) in \($ms) ms (limit \($max) ms)"
   else

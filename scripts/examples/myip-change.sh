@@ -4,7 +4,8 @@
 #
 # Usage:   myip-change.sh STATE_FILE --provider SPEC [--provider SPEC]... [nettool myip flags...]
 #   STATE_FILE  where the last agreed address is kept, one per line (IPv4
-#               first); created on the first run, replaced atomically
+#               first); created on the first run (mode 0600), replaced
+#               atomically
 #   --provider  who to ask, at least one (or NETTOOL_PROVIDER="SPEC SPEC"):
 #               https://HOST/PATH answering the address as plain text, or
 #               dns:NAME[/CLASS][/TYPE]@SERVER. Every provider learns your
@@ -75,11 +76,12 @@ fi
 # Three lines: a verdict (same, changed, new, none), the addresses to store
 # (space-separated, IPv4 first), and the old ones or nettool's error.
 result=$(jq -r --arg old "$old" '
+  def printable: explode | map(if . < 32 or (. >= 127 and . < 160) or (. >= 8234 and . <= 8238) or (. >= 8294 and . <= 8297) then 63 else . end) | implode;
   def family: if test(":") then "ipv6" else "ipv4" end;
   ($old | split("\n") | map(select(length > 0))) as $prev |
   [.external[]? | select(.ok) | {family, address}] as $agreed |
   if ($agreed | length) == 0 then
-    "none", "", (.error // "no provider agreed")
+    "none", "", (.error // "no provider agreed" | printable)
   else
     ($agreed | map(.family)) as $families |
     ([$prev[] | select(family as $f | $families | index($f) | not)]
