@@ -439,6 +439,30 @@ func TestExamplesHTTPHealth(t *testing.T) {
 		}
 	}()
 
+	// A server that accepts and never says a word.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+
 	closed, _ := examplesReservePort(t)
 
 	num := `[0-9]+(\.[0-9]+)?`
@@ -455,6 +479,8 @@ func TestExamplesHTTPHealth(t *testing.T) {
 		{"status 404", []string{u + "/nothing-here", "60000"}, 1, `fail: ` + regexp.QuoteMeta(u) + `/nothing-here status 404 in ` + num + ` ms`},
 		{"connection refused", []string{"http://" + closed + "/"}, 1,
 			`fail: http://` + regexp.QuoteMeta(closed) + `/ connection_refused: .*connection refused`},
+		{"silent server, short timeout", []string{"http://" + silent.Addr().String() + "/", "60000", "--timeout", "500ms"}, 1,
+			`fail: http://` + regexp.QuoteMeta(silent.Addr().String()) + `/ timeout: .*`},
 		{"malformed response", []string{"http://" + bad.Addr().String() + "/"}, 1,
 			`fail: http://` + regexp.QuoteMeta(bad.Addr().String()) + `/ status 200 in ` + num + ` ms \(protocol_error: .*\)`},
 	}
