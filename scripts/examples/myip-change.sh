@@ -6,7 +6,7 @@
 #   STATE_FILE  where the last agreed address is kept, one per line (IPv4
 #               first); created on the first run (mode 0600), replaced
 #               atomically
-#   --provider  who to ask, at least one (or NETTOOL_PROVIDER="SPEC SPEC"):
+#   --provider  who to ask, at least one (or NETTOOL_MYIP_PROVIDER="SPEC SPEC"):
 #               https://HOST/PATH answering the address as plain text, or
 #               dns:NAME[/CLASS][/TYPE]@SERVER. Every provider learns your
 #               address, so the choice is yours: nettool's default list is
@@ -47,7 +47,7 @@ shift
 # Never fall back to nettool's built-in list of public services: the
 # providers are the caller's choice.
 have_provider=0
-[[ -n ${NETTOOL_PROVIDER:-} ]] && have_provider=1
+[[ -n ${NETTOOL_MYIP_PROVIDER:-} ]] && have_provider=1
 for arg in "$@"; do
   case $arg in --provider | --provider=* | -provider | -provider=*) have_provider=1 ;; esac
 done
