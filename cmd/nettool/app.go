@@ -71,8 +71,16 @@ func init() {
 // variable winning.
 const envPrefix = "NETTOOL_"
 
-// newApp builds the CLI for one run.
-func newApp(e *appEnv) *cli.App {
+// newApp builds the CLI for one run of args. When args name a command that
+// needs no other (not help, docs or completion, which describe them all),
+// the app holds that command alone: urfave prepares every command it holds
+// (flag categories, help names) and nettool gives each flag its variable,
+// which is most of the start-up work a short run like a single lookup does.
+func newApp(e *appEnv, args []string) *cli.App {
+	cmds := buildCommands(e, commandSpecs)
+	if c := soleCommand(cmds, args); c != nil {
+		cmds = []*cli.Command{c}
+	}
 	app := &cli.App{
 		Name:                 "nettool",
 		Usage:                "network diagnostics: DNS, ping, TCP, HTTP and your addresses, for people and scripts",
@@ -86,7 +94,7 @@ func newApp(e *appEnv) *cli.App {
 			"\nENVIRONMENT:\n   Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is\n" +
 			"   NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR\n" +
 			"   and NETTOOL_QUIET. A flag on the command line wins. NO_COLOR turns colour off.\n",
-		Commands: buildCommands(e, commandSpecs),
+		Commands: cmds,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("unknown command %q (see nettool --help)", c.Args().First())
@@ -104,6 +112,20 @@ func newApp(e *appEnv) *cli.App {
 		prepare(e, cmd, "")
 	}
 	return app
+}
+
+// soleCommand returns the command args run when it can run alone: args name
+// it first, before any flag of the app's own, and it is not one of the
+// commands that describe the whole app.
+func soleCommand(cmds []*cli.Command, args []string) *cli.Command {
+	if len(args) < 2 || isFlagToken(args[1]) || args[len(args)-1] == completionFlag {
+		return nil
+	}
+	c := findCommand(cmds, args[1])
+	if c == nil || c.Name == "docs" || c.Name == "completion" {
+		return nil
+	}
+	return c
 }
 
 // prepare walks a command tree: leaves get the shared output flags, usage
@@ -241,7 +263,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
-	app := newApp(e)
+	app := newApp(e, args)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if e.printer != nil {
 		_ = e.printer.Flush()

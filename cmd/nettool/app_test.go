@@ -191,3 +191,36 @@ func TestEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// A run of one command holds that command alone; help, docs and completion
+// see them all.
+func TestSoleCommand(t *testing.T) {
+	e := &appEnv{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: os.Getenv}
+	cmds := buildCommands(e, commandSpecs)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nettool", "argdump", "x"}, "argdump"},
+		{[]string{"nettool", "version"}, "version"},
+		{[]string{"nettool", "--help"}, ""},
+		{[]string{"nettool", "help", "argdump"}, ""},
+		{[]string{"nettool", "docs", "--man"}, ""},
+		{[]string{"nettool", "completion", "bash"}, ""},
+		{[]string{"nettool", "argdump", completionFlag}, ""},
+		{[]string{"nettool", "nosuch"}, ""},
+		{[]string{"nettool"}, ""},
+	} {
+		got := ""
+		if sc := soleCommand(cmds, c.args); sc != nil {
+			got = sc.Name
+		}
+		if got != c.want {
+			t.Errorf("soleCommand(%q) = %q, want %q", c.args, got, c.want)
+		}
+	}
+	out, _, code := runCLI(t, "argdump", "-h")
+	if code != 0 || !strings.Contains(out, "nettool argdump") {
+		t.Fatalf("help of a sole command: %d %q", code, out)
+	}
+}
