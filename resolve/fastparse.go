@@ -73,13 +73,15 @@ func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Re
 	res.Flags = &Flags{QR: true, AA: bits&0x0400 != 0, TC: false, RD: bits&0x0100 != 0, RA: bits&0x0080 != 0, AD: bits&0x0020 != 0, CD: bits&0x0010 != 0}
 	res.Answer, res.Authority, res.Additional = sections[0], sections[1], sections[2]
 	res.EDNS = edns
-	res.judge(rcode, len(sections[0]))
+	res.judge(rcode, sections[0])
 	return true
 }
 
-// judge sets OK and the failure from the rcode and the answer count.
-func (r *Result) judge(rcode, answers int) {
-	r.OK = rcode == dns.RcodeSuccess && answers > 0
+// judge sets OK and the failure from the rcode and the answer: NOERROR
+// counts only with a record of the asked type (a CNAME chain that ends
+// without one is NODATA, as for dig's +short users), or any record for ANY.
+func (r *Result) judge(rcode int, answer []Record) {
+	r.OK = rcode == dns.RcodeSuccess && answersQuestion(r.Question.Type, answer)
 	switch {
 	case r.OK:
 	case rcode == dns.RcodeSuccess:
@@ -87,6 +89,15 @@ func (r *Result) judge(rcode, answers int) {
 	default:
 		r.Failure, r.Error = rcodeFailure(rcode), r.Rcode
 	}
+}
+
+func answersQuestion(qtype string, answer []Record) bool {
+	for _, rec := range answer {
+		if rec.Type == qtype || qtype == "ANY" {
+			return true
+		}
+	}
+	return false
 }
 
 // readRR reads one resource record. An OPT record (additional section, root

@@ -348,7 +348,7 @@ func (r *Result) fillWith(m *dns.Msg, rtt time.Duration, lite bool) {
 			r.EDNS.ExtRcode = RcodeString(m.Rcode)
 		}
 	}
-	r.judge(m.Rcode, len(m.Answer))
+	r.judge(m.Rcode, r.Answer)
 }
 
 func ednsInfo(opt *dns.OPT) *EDNS {
