@@ -212,6 +212,38 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	return e.printer, nil
 }
 
+// stdinReader is stdin for a command to read: a read blocked on a terminal
+// or a slow pipe ends with the context's error at Ctrl-C.
+func (e *appEnv) stdinReader() io.Reader { return ctxReader{e.ctx, e.stdin} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	buf := make([]byte, len(p))
+	done := make(chan result, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return copy(p, buf[:r.n]), r.err
+	case <-c.ctx.Done():
+		// The read goroutine ends with the process (or when stdin yields).
+		return 0, c.ctx.Err()
+	}
+}
+
 // addEnvVars gives every flag of the command at path its
 // NETTOOL_<COMMAND>_<FLAG> variable, ahead of any it already has.
 func addEnvVars(flags []cli.Flag, path string) {
@@ -262,6 +294,9 @@ func contains(list []string, s string) bool {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C asks the command to stop and print what it measured;
+	// a second one kills nettool, as the default handler does.
+	defer context.AfterFunc(ctx, stop)()
 	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	app := newApp(e, args)
 	err := app.RunContext(ctx, reorderArgs(app, args))

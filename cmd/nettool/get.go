@@ -169,7 +169,7 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 	if f := c.String("data-file"); f != "" {
 		var r io.Reader
 		if f == "-" {
-			r = e.stdin
+			r = e.stdinReader()
 		} else {
 			fh, err := os.Open(f)
 			if err != nil {
@@ -180,6 +180,9 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		}
 		b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
 		if err != nil {
+			if e.ctx.Err() != nil {
+				return t, o, errInterrupted
+			}
 			return t, o, usageErrorf("cannot read --data-file: %v", err)
 		}
 		if len(b) > 64<<20 {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -113,7 +112,7 @@ func pingAction(e *appEnv, c *cli.Context) error {
 
 // pingReadHostFile reads hosts, one per line, at most ping.MaxHosts.
 func pingReadHostFile(e *appEnv, name string) ([]string, error) {
-	var r io.Reader = e.stdin
+	r := e.stdinReader()
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -138,6 +137,9 @@ func pingReadHostFile(e *appEnv, name string) ([]string, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if e.ctx.Err() != nil {
+			return nil, errInterrupted
+		}
 		return nil, probe.Usagef("--file: %v", err)
 	}
 	return hosts, nil
