@@ -81,12 +81,15 @@ type resolvePlan struct {
 	class       uint16
 	servers     []resolve.Server
 	conf        *resolve.ResolvConf // when servers come from resolv.conf or +search
-	search      bool
-	opts        resolve.Options
-	short       bool
-	file        string
-	concurrency int
-	rate        float64
+	// systemServers: the servers are resolv.conf's, which stand in for one
+	// another (one answer is enough), not @servers to compare.
+	systemServers bool
+	search        bool
+	opts          resolve.Options
+	short         bool
+	file          string
+	concurrency   int
+	rate          float64
 }
 
 func resolveAction(e *appEnv, c *cli.Context) error {
@@ -247,6 +250,7 @@ func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 		pl.conf = conf
 		if fromConf {
 			pl.servers = conf.Servers
+			pl.systemServers = true
 			search = pp.Search == nil || *pp.Search
 		}
 	}
@@ -308,7 +312,10 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 		targets = append(targets, nameTypes{n, []uint16{dns.TypePTR}, false})
 	}
 	// groups decide the exit code: with the default A+AAAA, a name passes
-	// on a server when either type has data.
+	// on a server when either type has data. Servers named with @ are
+	// compared, so each must pass; the servers of resolv.conf stand in for
+	// one another as they do for the system resolver, so one answer is
+	// enough.
 	type group struct{ idx []int }
 	var groups []group
 	for _, t := range targets {
@@ -316,18 +323,36 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 		if pl.search && pl.conf != nil {
 			cands = pl.conf.Candidates(t.name)
 		}
-		perServer := make([]group, len(pl.servers))
-		for _, qt := range t.types {
-			for si, s := range pl.servers {
-				perServer[si].idx = append(perServer[si].idx, len(jobs))
+		// at[ti][si] is the job asking type ti of server si.
+		at := make([][]int, len(t.types))
+		for ti, qt := range t.types {
+			for _, s := range pl.servers {
+				at[ti] = append(at[ti], len(jobs))
 				jobs = append(jobs, resolve.Job{Input: t.name, Candidates: cands, Type: qt, Class: pl.class, Server: s})
 			}
 		}
-		if t.def {
-			groups = append(groups, perServer...)
-		} else {
-			for _, g := range perServer {
-				for _, i := range g.idx {
+		switch {
+		case t.def && pl.systemServers:
+			var g group
+			for _, row := range at {
+				g.idx = append(g.idx, row...)
+			}
+			groups = append(groups, g)
+		case t.def:
+			for si := range pl.servers {
+				var g group
+				for _, row := range at {
+					g.idx = append(g.idx, row[si])
+				}
+				groups = append(groups, g)
+			}
+		case pl.systemServers:
+			for _, row := range at {
+				groups = append(groups, group{row})
+			}
+		default:
+			for _, row := range at {
+				for _, i := range row {
 					groups = append(groups, group{[]int{i}})
 				}
 			}

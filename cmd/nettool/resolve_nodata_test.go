@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,27 @@ func TestResolveCNAMEWithoutAskedTypeIsNoData(t *testing.T) {
 	_, errs, code = resolveRunIn(context.Background(), "www.example.test MX\nwww.example.test A\n", "resolve", "-f", "-", at, "-o", "jsonl")
 	if code != exitFailed || !strings.Contains(errs, "nodata 1") {
 		t.Fatalf("batch: code %d stderr %q", code, errs)
+	}
+}
+
+// The servers of resolv.conf stand in for one another: one dead server
+// among them does not fail a lookup another answered. Servers named with @
+// are compared, and each must answer.
+func TestResolveSystemServersFailOver(t *testing.T) {
+	good := resolveExampleServer(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := pc.LocalAddr().String() // closed below: queries are refused
+	pc.Close()
+	conf := resolveConf(t, good, "nameserver "+strings.Replace(dead, "127.0.0.1:", "[127.0.0.1]:", 1)+"\n")
+	out, errs, code := runCLI(t, "resolve", "www.example.test", "--resolv-conf", conf, "--retries", "0")
+	if code != 0 || !strings.Contains(out, "127.0.0.1") {
+		t.Fatalf("resolv.conf with a dead server: code %d out %q err %q", code, out, errs)
+	}
+	out, errs, code = runCLI(t, "resolve", "www.example.test", "A", "@"+good, "@"+dead, "--retries", "0")
+	if code != exitFailed {
+		t.Fatalf("@good @dead: code %d out %q err %q", code, out, errs)
 	}
 }
