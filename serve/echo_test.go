@@ -3,9 +3,11 @@ package serve
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +186,33 @@ func TestEchoIdleTimeout(t *testing.T) {
 func TestEchoListenError(t *testing.T) {
 	if _, err := EchoListen("256.0.0.1:0", EchoOptions{}); err == nil {
 		t.Fatal("bad address accepted")
+	}
+}
+
+// A client that sends and sends but never reads what comes back: once the
+// echoes fill the pipe the server's write stalls, and the idle timeout
+// (short and explicit here) cuts the client off instead of holding the
+// connection forever.
+func TestEchoClientThatNeverReads(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	logb := &echoLockedBuf{}
+	srv, stop := echoStart(t, EchoOptions{Log: logb, Chunk: 4096, IdleTimeout: 100 * time.Millisecond})
+	defer stop()
+	c, err := net.DialTimeout("tcp", srv.Addr().String(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	buf := bytes.Repeat([]byte("x"), 64<<10)
+	var werr error
+	for i := 0; i < 1<<14 && werr == nil; i++ { // at most 1 GiB
+		_, werr = c.Write(buf)
+	}
+	if werr == nil || errors.Is(werr, os.ErrDeadlineExceeded) {
+		t.Fatalf("the server never cut off a client that does not read: %v", werr)
+	}
+	if !strings.Contains(logb.String(), "write failed") {
+		t.Fatalf("log: %s", logb.String())
 	}
 }

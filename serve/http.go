@@ -19,10 +19,13 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/nettool/nettool/probe/output"
 )
@@ -38,6 +41,14 @@ type HTTPOptions struct {
 	Log  io.Writer // access log, one line per request (nil: none)
 	// DripInterval is /drip's default pause between bytes (0: 100ms).
 	DripInterval time.Duration
+	// Timeout cuts off a client that stalls: a request (head and body) must
+	// arrive within it, and every write of a response must make progress
+	// within it, so a client that says nothing, drips, or never reads its
+	// response cannot hold a connection (0: 30s; the head alone: at most 10s).
+	Timeout time.Duration
+	// MaxConns is how many connections are served at once; more wait in
+	// the kernel's accept queue until one ends (0: 1024).
+	MaxConns int
 }
 
 // HTTPServer is the tutorial's web server plus the endpoints nettool get is
@@ -61,6 +72,12 @@ func NewHTTPServer(o HTTPOptions) *HTTPServer {
 	if o.DripInterval <= 0 {
 		o.DripInterval = 100 * time.Millisecond
 	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 1024
+	}
 	return &HTTPServer{opts: o, done: make(chan struct{})}
 }
 
@@ -72,7 +89,7 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 		return err
 	}
 	s.ln = ln
-	var inner net.Listener = ln
+	inner := netutil.LimitListener(ln, s.opts.MaxConns)
 	if s.opts.TLS {
 		cert, pemBytes, err := httpSelfSigned(ln.Addr())
 		if err != nil {
@@ -80,11 +97,12 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 			return err
 		}
 		s.certPEM = pemBytes
-		inner = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		inner = tls.NewListener(inner, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.opts.Timeout),
+		ReadTimeout:       s.opts.Timeout, // the body too: /mirror reads it
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -98,7 +116,7 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 	s.srv.SetKeepAlivesEnabled(true)
 	go func() {
 		defer close(s.done)
-		err := s.srv.Serve(&httpRecListener{Listener: inner})
+		err := s.srv.Serve(&httpRecListener{Listener: inner, stall: s.opts.Timeout})
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.err = err
 		}
@@ -155,24 +173,37 @@ func (s *HTTPServer) CertPEM() []byte { return s.certPEM }
 type httpConnKey struct{}
 
 // httpRecListener wraps each accepted connection so the raw request bytes
-// can be mirrored.
-type httpRecListener struct{ net.Listener }
+// can be mirrored, and so that every write has a deadline.
+type httpRecListener struct {
+	net.Listener
+	stall time.Duration
+}
 
 func (l *httpRecListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &httpRecConn{Conn: c}, nil
+	return &httpRecConn{Conn: c, stall: l.stall}, nil
 }
 
 const httpMirrorCap = 1 << 20
 
 type httpRecConn struct {
 	net.Conn
-	mu  sync.Mutex
-	buf []byte
-	cut bool
+	stall time.Duration
+	mu    sync.Mutex
+	buf   []byte
+	cut   bool
+}
+
+// Write gives each write its own deadline: a response may take as long as
+// it needs (a 64 GiB /bytes, a slow /drip) as long as the client keeps
+// reading. net/http's WriteTimeout would cut the whole response instead, and
+// without any a client that never reads holds the handler forever.
+func (c *httpRecConn) Write(b []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.stall))
+	return c.Conn.Write(b)
 }
 
 func (c *httpRecConn) Read(b []byte) (int, error) {
@@ -275,7 +306,17 @@ func (s *HTTPServer) httpIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *HTTPServer) httpMirror(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, io.LimitReader(r.Body, httpMirrorCap))
+	if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, httpMirrorCap)); err != nil {
+		// A body that stalls past the timeout, or breaks off: the
+		// connection is closed after this answer.
+		code := http.StatusBadRequest
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			code = http.StatusRequestTimeout
+		}
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body: "+http.StatusText(code), code)
+		return
+	}
 	rc, ok := r.Context().Value(httpConnKey{}).(*httpRecConn)
 	if !ok {
 		http.Error(w, "mirror unavailable", http.StatusInternalServerError)
@@ -359,13 +400,9 @@ func httpBytes(w http.ResponseWriter, r *http.Request) {
 
 const httpLine = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
 
-func httpText(n int64) []byte {
-	var b bytes.Buffer
-	for int64(b.Len()) < n {
-		b.WriteString(httpLine)
-	}
-	return b.Bytes()[:n]
-}
+// httpTextBlock holds enough repetitions of httpLine that any 1000-byte
+// piece of the endless text starts within its first line.
+var httpTextBlock = []byte(strings.Repeat(httpLine, 1000/len(httpLine)+2))
 
 func httpChunked(w http.ResponseWriter, r *http.Request) {
 	n, ok := httpN(w, r, 0, 100<<20)
@@ -373,12 +410,16 @@ func httpChunked(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	body := httpText(n)
 	f, _ := w.(http.Flusher)
-	for len(body) > 0 {
-		k := min(len(body), 1000)
-		w.Write(body[:k])
-		body = body[k:]
+	// The text is cut from a fixed block piece by piece: the body is never
+	// held in memory, so a client asking for 100 MiB costs 1 KiB.
+	for off := int64(0); off < n; {
+		k := min(n-off, 1000)
+		start := off % int64(len(httpLine))
+		if _, err := w.Write(httpTextBlock[start : start+k]); err != nil {
+			return
+		}
+		off += k
 		if f != nil {
 			f.Flush() // each piece becomes its own chunk
 		}

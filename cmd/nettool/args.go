@@ -60,7 +60,13 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 			if strings.Contains(name, "=") {
 				continue
 			}
-			if takesValue(cmd.Flags, name) && i+1 < len(args) {
+			if takesValue(cmd.Flags, name) {
+				if i+1 == len(args) {
+					// The value is missing: leave the flag last, with
+					// nothing after it, so that urfave reports it (after
+					// a "--" the flag would take "--" as its value).
+					return flags
+				}
 				flags = append(flags, args[i+1])
 				i++
 			}

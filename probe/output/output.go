@@ -116,7 +116,7 @@ func (p *Printer) Doc(v any) {
 }
 
 func (p *Printer) writeJSON(v any, indent bool) {
-	enc := json.NewEncoder(p.out)
+	enc := json.NewEncoder(jsonSafeWriter{p.out})
 	enc.SetEscapeHTML(false)
 	if indent {
 		enc.SetIndent("", "  ")
