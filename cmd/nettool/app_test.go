@@ -224,3 +224,11 @@ func TestSoleCommand(t *testing.T) {
 		t.Fatalf("help of a sole command: %d %q", code, out)
 	}
 }
+
+// "-h" as the value of a flag is that flag's value, not a request for help.
+func TestHelpAsFlagValue(t *testing.T) {
+	out, errs, code := runCLI(t, "argdump", "host", "--type", "-h")
+	if code != 0 || strings.TrimSpace(out) != `count=4 type=-h short=false args=["host"]` {
+		t.Fatalf("code %d out %q err %q", code, out, errs)
+	}
+}

@@ -44,6 +44,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 // named before any argument.
 func reorderFor(cmd *cli.Command, args []string) []string {
 	var flags, pos []string
+	help := false // -h given as a flag (not as some flag's value)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -56,6 +57,7 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 				continue
 			}
 			flags = append(flags, a)
+			help = help || a == "-h" || a == "--help" || a == "-help"
 			name := strings.TrimLeft(a, "-")
 			if strings.Contains(name, "=") {
 				continue
@@ -80,7 +82,7 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		}
 		pos = append(pos, a)
 	}
-	if len(pos) == 0 || wantsHelp(flags) {
+	if len(pos) == 0 || help {
 		// With -h the arguments don't matter; urfave would take the first
 		// one as a help topic.
 		return flags
@@ -111,15 +113,6 @@ func splitAttached(flags []cli.Flag, a string) (string, string, bool) {
 		return "", "", false
 	}
 	return a[:2], a[2:], true
-}
-
-func wantsHelp(flags []string) bool {
-	for _, f := range flags {
-		if f == "-h" || f == "--help" || f == "-help" {
-			return true
-		}
-	}
-	return false
 }
 
 // isFlagToken reports whether a looks like a flag. "-" alone means stdin.
