@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -275,13 +276,20 @@ func getRun(e *appEnv, c *cli.Context) error {
 		return usageErrorf("--body and --raw cannot be used together (use -O FILE with --raw)")
 	}
 	stdoutTTY := output.IsTerminal(e.stdout)
+	o.Fail = c.Bool("fail")
 	var outFile *os.File
 	if f := c.String("out-file"); f != "" {
-		outFile, err = os.Create(f)
+		// The body goes to a temporary file beside FILE, renamed over it
+		// only when the transfer succeeded: a failed one leaves FILE as it
+		// was.
+		outFile, err = os.CreateTemp(filepath.Dir(f), "."+filepath.Base(f)+".nettool-*")
 		if err != nil {
 			return usageErrorf("cannot write --out-file: %v", err)
 		}
-		defer outFile.Close()
+		defer func() {
+			outFile.Close()
+			os.Remove(outFile.Name()) // gone already when renamed
+		}()
 		o.Sink = outFile
 	} else if bodyOnly && !stdoutTTY {
 		o.Sink = p.Stdout()
@@ -303,14 +311,22 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	last := res.Final()
+	if c.Bool("fail") && res.OK && res.Status >= 400 {
+		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
+	}
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {
 			return probe.Localf("writing --out-file: %v", err)
 		}
-	}
-	last := res.Final()
-	if c.Bool("fail") && res.OK && res.Status >= 400 {
-		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
+		if res.OK {
+			if err := os.Chmod(outFile.Name(), 0o644); err != nil {
+				return probe.Localf("writing --out-file: %v", err)
+			}
+			if err := os.Rename(outFile.Name(), c.String("out-file")); err != nil {
+				return probe.Localf("writing --out-file: %v", err)
+			}
+		}
 	}
 	switch {
 	case !p.IsText():
