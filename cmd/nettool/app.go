@@ -25,6 +25,7 @@ type appEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	args   []string // the command line as given
 
 	printer *output.Printer // made by printerFor, flushed when the command ends
 }
@@ -196,8 +197,10 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	if e.printer != nil {
 		return e.printer, nil
 	}
+	// --json and --output: the one given on the command line wins over
+	// the other's variable (NETTOOL_JSON=1 with -o text is text).
 	name := c.String("output")
-	if c.Bool("json") {
+	if c.Bool("json") && (givenOnCommandLine(e.args, "json") || !givenOnCommandLine(e.args, "output", "o")) {
 		name = "json"
 	}
 	f, err := output.ParseFormat(name)
@@ -210,6 +213,26 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 		Quiet:  c.Bool("quiet"),
 	})
 	return e.printer, nil
+}
+
+// givenOnCommandLine reports whether a flag called one of names appears in
+// args (--name, -name, --name=V, and -oV for a one-letter name).
+func givenOnCommandLine(args []string, names ...string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if !isFlagToken(a) {
+			continue
+		}
+		tok := strings.TrimLeft(a, "-")
+		for _, n := range names {
+			if tok == n || strings.HasPrefix(tok, n+"=") || (len(n) == 1 && a[1] != '-' && strings.HasPrefix(tok, n)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stdinReader is stdin for a command to read: a read blocked on a terminal
@@ -297,7 +320,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// The first Ctrl-C asks the command to stop and print what it measured;
 	// a second one kills nettool, as the default handler does.
 	defer context.AfterFunc(ctx, stop)()
-	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, args: args}
 	app := newApp(e, args)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if e.printer != nil {

@@ -232,3 +232,27 @@ func TestHelpAsFlagValue(t *testing.T) {
 		t.Fatalf("code %d out %q err %q", code, out, errs)
 	}
 }
+
+// A flag on the command line wins over a variable, --json and --output
+// included: NETTOOL_JSON=1 with -o text is text.
+func TestOutputFlagBeatsJSONVariable(t *testing.T) {
+	t.Setenv("NETTOOL_JSON", "1")
+	out, _, code := runCLI(t, "argdump", "x", "-o", "text")
+	if code != 0 || !strings.HasPrefix(out, "count=4") {
+		t.Fatalf("-o text with NETTOOL_JSON=1: %q", out)
+	}
+	out, _, _ = runCLI(t, "argdump", "x", "-ojsonl")
+	if strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "{") {
+		t.Fatalf("-ojsonl with NETTOOL_JSON=1: %q", out)
+	}
+	out, _, _ = runCLI(t, "argdump", "x")
+	if !strings.HasPrefix(out, "{\n") {
+		t.Fatalf("NETTOOL_JSON=1 alone: %q", out)
+	}
+	t.Setenv("NETTOOL_JSON", "")
+	t.Setenv("NETTOOL_OUTPUT", "jsonl")
+	out, _, _ = runCLI(t, "argdump", "x", "--json")
+	if !strings.HasPrefix(out, "{\n") {
+		t.Fatalf("--json with NETTOOL_OUTPUT=jsonl: %q", out)
+	}
+}
