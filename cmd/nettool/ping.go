@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -69,12 +70,28 @@ func pingAction(e *appEnv, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	targets, err := ping.Resolve(e.ctx, nil, hosts, fam, pingResolveTimeout)
-	if err != nil {
-		if probe.IsCanceled(err) {
+	// A name that does not resolve is a host that failed (exit 1), said
+	// in one line; the others are pinged all the same, as fping does.
+	all, errs := ping.ResolveEach(e.ctx, pingResolver, hosts, fam, pingResolveTimeout)
+	var targets []ping.Target
+	var unresolved []string
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			targets = append(targets, all[i])
+		case e.ctx.Err() != nil:
 			return errInterrupted
+		default:
+			unresolved = append(unresolved, hosts[i].Name)
+			p.Warn("nettool: ping: %s", output.Escape(err.Error()))
 		}
-		return probe.Usagef("%v", err)
+	}
+	if len(targets) == 0 {
+		p.Doc(pingRunJSON{
+			Meta:       probe.Meta{Type: "ping", Failure: probe.FailDNSLookup, Error: "no host could be resolved", Start: time.Now().UTC()},
+			Unresolved: unresolved,
+		})
+		return errFailed
 	}
 	if err := ping.CheckSize(targets, opts.Size); err != nil {
 		return err
@@ -101,7 +118,10 @@ func pingAction(e *appEnv, c *cli.Context) error {
 		}
 		return err
 	}
-	view.summary(res, opts)
+	view.summary(res, opts, unresolved)
+	if len(unresolved) > 0 {
+		return errFailed
+	}
 	for _, h := range res.Hosts {
 		if !h.OK() {
 			return errFailed
@@ -109,6 +129,10 @@ func pingAction(e *appEnv, c *cli.Context) error {
 	}
 	return nil
 }
+
+// pingResolver resolves host names (nil: the system resolver); tests point
+// it at a DNS server of their own on loopback.
+var pingResolver *net.Resolver
 
 // pingReadHostFile reads hosts, one per line, at most ping.MaxHosts.
 func pingReadHostFile(e *appEnv, name string) ([]string, error) {
@@ -299,6 +323,7 @@ type pingRunJSON struct {
 	Sockets         []pingSocketJSON `json:"sockets"`
 	Options         pingOptionsJSON  `json:"options"`
 	Hosts           []pingHostJSON   `json:"hosts,omitempty"`
+	Unresolved      []string         `json:"unresolved,omitempty"` // names that did not resolve (not pinged)
 }
 
 func (v *pingView) event(ev ping.Event) {
@@ -400,7 +425,7 @@ func pingHostRecord(h ping.HostStats, res *ping.Result) pingHostJSON {
 	return j
 }
 
-func (v *pingView) summary(res *ping.Result, o ping.Options) {
+func (v *pingView) summary(res *ping.Result, o ping.Options, unresolved []string) {
 	p := v.p
 	run := pingRunJSON{
 		Meta:            probe.Meta{Type: "ping", OK: true, Start: res.Start.UTC(), ElapsedMS: probe.Millis(res.Elapsed)},
@@ -409,6 +434,7 @@ func (v *pingView) summary(res *ping.Result, o ping.Options) {
 		DeadlineReached: res.DeadlineReached,
 		Options: pingOptionsJSON{Count: o.Count, IntervalMS: probe.Millis(o.Interval), WaitMS: probe.Millis(o.Wait),
 			DeadlineMS: probe.Millis(o.Deadline), Size: o.Size, TTL: o.TTL},
+		Unresolved: unresolved,
 	}
 	if len(res.Hosts) == 1 {
 		run.Target = res.Hosts[0].Target.Name
@@ -434,6 +460,10 @@ func (v *pingView) summary(res *ping.Result, o ping.Options) {
 		run.OK = false
 		run.Failure = probe.FailNoReply
 		run.Error = fmt.Sprintf("%d of %d hosts did not reply", run.HostsDown, run.HostsTotal)
+	} else if len(unresolved) > 0 {
+		run.OK = false
+		run.Failure = probe.FailDNSLookup
+		run.Error = fmt.Sprintf("%d names did not resolve", len(unresolved))
 	}
 	switch p.Format() {
 	case output.JSONL:

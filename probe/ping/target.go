@@ -126,11 +126,24 @@ func (e *ResolveError) Unwrap() error { return e.Err }
 // r (nil: the system's resolver), each with timeout; the first address of
 // the family asked is taken, IPv4 first when no family is asked.
 func Resolve(ctx context.Context, r *net.Resolver, hosts []Host, fam Family, timeout time.Duration) ([]Target, error) {
+	out, errs := ResolveEach(ctx, r, hosts, fam, timeout)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ResolveEach is Resolve that keeps going: errs[i] is the error of
+// hosts[i] (nil when out[i] holds its address), so one name that does not
+// resolve does not stop the others, as in fping.
+func ResolveEach(ctx context.Context, r *net.Resolver, hosts []Host, fam Family, timeout time.Duration) (out []Target, errs []error) {
 	if r == nil {
 		r = net.DefaultResolver
 	}
-	out := make([]Target, len(hosts))
-	errs := make([]error, len(hosts))
+	out = make([]Target, len(hosts))
+	errs = make([]error, len(hosts))
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for i, h := range hosts {
@@ -148,12 +161,7 @@ func Resolve(ctx context.Context, r *net.Resolver, hosts []Host, fam Family, tim
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, errs
 }
 
 func lookup(ctx context.Context, r *net.Resolver, name string, fam Family, timeout time.Duration) (netip.Addr, error) {
