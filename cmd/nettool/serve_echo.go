@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -36,7 +34,7 @@ func init() {
 				}
 				addr := serve.EchoDefaultAddr
 				if c.NArg() == 1 {
-					a, err := echoParseAddr(c.Args().First())
+					a, err := probe.ParseListenAddr(c.Args().First(), 10000)
 					if err != nil {
 						return err
 					}
@@ -73,24 +71,4 @@ func init() {
 			},
 		}
 	})
-}
-
-// echoParseAddr reads the listen address: HOST, HOST:PORT or :PORT, where
-// port 0 asks the OS for a free one.
-func echoParseAddr(s string) (string, error) {
-	if strings.HasPrefix(s, ":") {
-		s = "127.0.0.1" + s
-	}
-	if h, p, err := net.SplitHostPort(s); err == nil && p == "0" {
-		hp, err := probe.ParseHostPort(h, 1)
-		if err != nil {
-			return "", err
-		}
-		return net.JoinHostPort(hp.Host, "0"), nil
-	}
-	hp, err := probe.ParseHostPort(s, 10000)
-	if err != nil {
-		return "", err
-	}
-	return hp.String(), nil
 }
