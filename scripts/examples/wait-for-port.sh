@@ -44,10 +44,10 @@ if [[ $rc -ne 0 && $rc -ne 1 ]] || [[ -z $json ]]; then
   exit "$rc"
 fi
 
-# --wait stops at the first connection, so min_ms is that connection's time.
+# --wait stops at the first connection, so rtt_min_ms is that connection's time.
 jq -r --arg timeout "$timeout" '.results[0] |
   if .ok then
-    "open: \(.target) accepted a connection in \(.min_ms) ms after \(.waited_ms) ms (\(.attempts) attempt\(if .attempts == 1 then "" else "s" end))"
+    "open: \(.target) accepted a connection in \(.rtt_min_ms) ms after \(.waited_ms) ms (\(.attempts) attempt\(if .attempts == 1 then "" else "s" end))"
   else
     "timeout: \(.target) did not open within \($timeout) (\(.attempts) attempt\(if .attempts == 1 then "" else "s" end), last: \(.failure // "unknown"))"
   end' <<<"$json"
