@@ -337,11 +337,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return code
 }
 
-// oneLine keeps an error to one line on stderr.
+// oneLine keeps an error to one line on stderr, with any control byte from
+// the network escaped (parts already quoted keep their backslashes).
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
-	return output.Escape(s)
+	return output.EscapeLine(s)
 }

@@ -135,3 +135,10 @@ func TestMapDocTypeFirst(t *testing.T) {
 		t.Fatalf("got %q, want %q", out.String(), want)
 	}
 }
+
+func TestEscapeLine(t *testing.T) {
+	in := `bad method "GE\tT": ` + "\x1b[2J"
+	if got, want := EscapeLine(in), `bad method "GE\tT": \x1b[2J`; got != want {
+		t.Fatalf("EscapeLine = %q, want %q", got, want)
+	}
+}
