@@ -155,7 +155,7 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 	// A leaf's arguments are names, hosts and URLs: "help" or "h" among them
 	// is an argument, not urfave's help subcommand (-h still shows help).
 	cmd.HideHelpCommand = true
-	cmd.Flags = append(cmd.Flags, outputFlags()...)
+	cmd.Flags = append(cmd.Flags, outputFlagsOf(path)...)
 	addEnvVars(cmd.Flags, path)
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
@@ -190,6 +190,29 @@ func outputFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput, EnvVars: []string{envName("", "no-color")}},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput, EnvVars: []string{envName("", "quiet")}},
 	}
+}
+
+// Commands whose output is not a result take only some of the output flags:
+// a completion script or a man page has no JSON form, and the demo is text
+// for a person.
+var someOutputFlags = map[string][]string{
+	"completion": nil,
+	"docs":       nil,
+	"demo":       {"no-color"},
+}
+
+func outputFlagsOf(path string) []cli.Flag {
+	keep, some := someOutputFlags[path]
+	if !some {
+		return outputFlags()
+	}
+	var out []cli.Flag
+	for _, f := range outputFlags() {
+		if contains(keep, f.Names()[0]) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // printerFor makes the run's printer from the shared output flags.

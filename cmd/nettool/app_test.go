@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,6 +25,7 @@ func init() {
 				&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 4},
 				&cli.StringFlag{Name: "type", Aliases: []string{"t"}},
 				&cli.BoolFlag{Name: "short"},
+				&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Value: time.Second},
 			},
 			Action: func(c *cli.Context) error {
 				p, err := e.printerFor(c)
@@ -34,6 +36,9 @@ func init() {
 					return fmt.Errorf("it failed\nsecond line")
 				}
 				p.Doc(map[string]any{"type": "argdump", "count": c.Int("count"), "t": c.String("type"), "short": c.Bool("short"), "args": c.Args().Slice()})
+				if c.IsSet("interval") {
+					p.Textf("interval=%s ", c.Duration("interval"))
+				}
 				p.Textf("count=%d type=%s short=%v args=%q\n", c.Int("count"), c.String("type"), c.Bool("short"), c.Args().Slice())
 				return nil
 			},
@@ -254,5 +259,23 @@ func TestOutputFlagBeatsJSONVariable(t *testing.T) {
 	out, _, _ = runCLI(t, "argdump", "x", "--json")
 	if !strings.HasPrefix(out, "{\n") {
 		t.Fatalf("--json with NETTOOL_OUTPUT=jsonl: %q", out)
+	}
+}
+
+// A duration flag takes a bare number of seconds, as ping's -i 0.2 does.
+func TestDurationFlagsTakeSeconds(t *testing.T) {
+	for _, args := range [][]string{
+		{"argdump", "x", "-i", "0.25"},
+		{"argdump", "x", "-i0.25"},
+		{"argdump", "x", "--interval=0.25"},
+		{"argdump", "x", "--interval", "250ms"},
+	} {
+		out, errs, code := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "interval=250ms ") {
+			t.Errorf("%q: code %d out %q err %q", args, code, out, errs)
+		}
+	}
+	if _, _, code := runCLI(t, "argdump", "x", "-i", "1e3"); code != exitUsage {
+		t.Errorf("-i 1e3: exit %d, want 2", code)
 	}
 }

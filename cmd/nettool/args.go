@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -53,15 +54,16 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		}
 		if isFlagToken(a) {
 			if short, value, ok := splitAttached(cmd.Flags, a); ok {
-				flags = append(flags, short, value)
+				flags = append(flags, short, secondsValue(cmd.Flags, short[1:], value))
+				continue
+			}
+			help = help || a == "-h" || a == "--help" || a == "-help"
+			name := strings.TrimLeft(a, "-")
+			if n, v, ok := strings.Cut(name, "="); ok {
+				flags = append(flags, a[:len(a)-len(name)]+n+"="+secondsValue(cmd.Flags, n, v))
 				continue
 			}
 			flags = append(flags, a)
-			help = help || a == "-h" || a == "--help" || a == "-help"
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
-				continue
-			}
 			if takesValue(cmd.Flags, name) {
 				if i+1 == len(args) {
 					// The value is missing: leave the flag last, with
@@ -69,7 +71,7 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 					// a "--" the flag would take "--" as its value).
 					return flags
 				}
-				flags = append(flags, args[i+1])
+				flags = append(flags, secondsValue(cmd.Flags, name, args[i+1]))
 				i++
 			}
 			continue
@@ -93,6 +95,19 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		return append(flags, pos...)
 	}
 	return append(append(flags, "--"), pos...)
+}
+
+// secondsValue lets a duration flag take a bare number of seconds, as
+// ping's -i 0.2 and tcping's -i 1 do: "0.2" is "0.2s". Other values and
+// other flags are left as they are.
+func secondsValue(flags []cli.Flag, name, value string) string {
+	if _, ok := findFlag(flags, name).(*cli.DurationFlag); !ok || value == "" {
+		return value
+	}
+	if _, err := strconv.ParseFloat(value, 64); err != nil || strings.ContainsAny(value, "eEnN+") {
+		return value
+	}
+	return value + "s"
 }
 
 // splitAttached splits a one-letter flag with its value attached, as ping

@@ -43,3 +43,18 @@ func TestDemoRunsTheJourney(t *testing.T) {
 		t.Error("--no-color output has colour codes")
 	}
 }
+
+// Output flags that make no sense for a command are not offered, and the
+// demo stays text whatever the caller's NETTOOL_JSON says.
+func TestNoJSONWhereThereIsNone(t *testing.T) {
+	for _, args := range [][]string{{"completion", "bash", "--json"}, {"demo", "--json"}, {"docs", "--man", "-o", "json"}} {
+		if _, errs, code := runCLI(t, args...); code != exitUsage || !strings.Contains(errs, "flag provided but not defined") {
+			t.Errorf("%q: exit %d %q", args, code, errs)
+		}
+	}
+	t.Setenv("NETTOOL_JSON", "1")
+	out, errs, code := runCLI(t, "demo", "--no-color")
+	if code != 0 || strings.Contains(out, "\n{") {
+		t.Fatalf("demo with NETTOOL_JSON=1: exit %d, JSON in its output? %q\n%s", code, errs, out)
+	}
+}
