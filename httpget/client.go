@@ -40,6 +40,9 @@ type Options struct {
 	// (nil: kept only as a preview in the result). Redirect bodies are not
 	// written to it.
 	Sink io.Writer
+	// Fail (--fail): the body of a response with status 400 or more never
+	// reaches Sink, as curl --fail writes none.
+	Fail bool
 	// LookupHost resolves names (nil: the system resolver). Tests inject a
 	// fake; IP literals, localhost and --resolve entries never reach it.
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -369,6 +372,9 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 		}
 		// Redirect bodies that will be followed never reach the sink.
 		if !final && r.HTTP && (r.Status == 301 || r.Status == 302 || r.Status == 303 || r.Status == 307 || r.Status == 308) && r.Get("Location") != "" {
+			return nil
+		}
+		if o.Fail && r.HTTP && r.Status >= 400 {
 			return nil
 		}
 		return o.Sink

@@ -114,19 +114,25 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 		ErrorLog: nil,
 	}
 	s.srv.SetKeepAlivesEnabled(true)
+	served := make(chan struct{})
 	go func() {
-		defer close(s.done)
+		defer close(served)
 		err := s.srv.Serve(&httpRecListener{Listener: inner, stall: s.opts.Timeout})
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.err = err
 		}
 	}()
+	// Stopped only once the responses in flight are done: Serve returns
+	// as soon as Shutdown starts, Shutdown when they have finished (or
+	// after its grace period).
 	go func() {
+		defer close(s.done)
 		select {
 		case <-ctx.Done():
 			s.shutdown()
-		case <-s.done:
+		case <-served:
 		}
+		<-served
 	}()
 	return nil
 }

@@ -204,6 +204,38 @@ func TestServeHTTPShutdown(t *testing.T) {
 	}
 }
 
+// A response in flight at shutdown is finished before the server says it
+// has stopped (within the grace period): Ctrl-C does not cut a client off
+// mid-body.
+func TestServeHTTPShutdownFinishesResponses(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s, log, stop := httpStartTest(t, HTTPOptions{})
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /drip?bytes=5&interval=20ms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	stop() // returns once the server has stopped
+	// The drip was served to its end before that: its access-log line,
+	// written when the handler returns, is there already.
+	if !strings.Contains(log.String(), "GET /drip") {
+		t.Fatalf("the server stopped with the response in flight; log %q", log.String())
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(rest), "*"); n != 5 {
+		t.Fatalf("body cut at shutdown: %q", rest)
+	}
+}
+
 // Interop: curl, a real client, against /mirror: the body is what curl -v
 // says it sent.
 func TestServeHTTPCurlMirror(t *testing.T) {

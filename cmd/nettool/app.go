@@ -25,6 +25,7 @@ type appEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	args   []string // the command line as given
 
 	printer *output.Printer // made by printerFor, flushed when the command ends
 }
@@ -63,12 +64,24 @@ func init() {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
 }
 
-// envPrefix names every flag's environment variable: --timeout is also
-// NETTOOL_TIMEOUT, --no-color NETTOOL_NO_COLOR.
+// envPrefix starts every flag's environment variable. A command's flags are
+// NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is NETTOOL_RESOLVE_TIMEOUT,
+// --zone of serve dns NETTOOL_SERVE_DNS_ZONE), so a variable set for one
+// command never changes another; the output flags are also NETTOOL_<FLAG>
+// for every command (NETTOOL_OUTPUT, NETTOOL_NO_COLOR), the command's own
+// variable winning.
 const envPrefix = "NETTOOL_"
 
-// newApp builds the CLI for one run.
-func newApp(e *appEnv) *cli.App {
+// newApp builds the CLI for one run of args. When args name a command that
+// needs no other (not help, docs or completion, which describe them all),
+// the app holds that command alone: urfave prepares every command it holds
+// (flag categories, help names) and nettool gives each flag its variable,
+// which is most of the start-up work a short run like a single lookup does.
+func newApp(e *appEnv, args []string) *cli.App {
+	cmds := buildCommands(e, commandSpecs)
+	if c := soleCommand(cmds, args); c != nil {
+		cmds = []*cli.Command{c}
+	}
 	app := &cli.App{
 		Name:                 "nettool",
 		Usage:                "network diagnostics: DNS, ping, TCP, HTTP and your addresses, for people and scripts",
@@ -79,8 +92,10 @@ func newApp(e *appEnv) *cli.App {
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodeHelp +
-			"\nENVIRONMENT:\n   Every flag can also be set as NETTOOL_<FLAG> (--timeout is NETTOOL_TIMEOUT).\n   NO_COLOR turns colour off.\n",
-		Commands: buildCommands(e, commandSpecs),
+			"\nENVIRONMENT:\n   Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is\n" +
+			"   NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR\n" +
+			"   and NETTOOL_QUIET. A flag on the command line wins. NO_COLOR turns colour off.\n",
+		Commands: cmds,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("unknown command %q (see nettool --help)", c.Args().First())
@@ -97,8 +112,21 @@ func newApp(e *appEnv) *cli.App {
 	for _, cmd := range app.Commands {
 		prepare(e, cmd, "")
 	}
-	addEnvVars(app.Flags)
 	return app
+}
+
+// soleCommand returns the command args run when it can run alone: args name
+// it first, before any flag of the app's own, and it is not one of the
+// commands that describe the whole app.
+func soleCommand(cmds []*cli.Command, args []string) *cli.Command {
+	if len(args) < 2 || isFlagToken(args[1]) || args[len(args)-1] == completionFlag {
+		return nil
+	}
+	c := findCommand(cmds, args[1])
+	if c == nil || c.Name == "docs" || c.Name == "completion" {
+		return nil
+	}
+	return c
 }
 
 // prepare walks a command tree: leaves get the shared output flags, usage
@@ -121,14 +149,14 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 				return cli.ShowSubcommandHelp(c)
 			}
 		}
-		addEnvVars(cmd.Flags)
+		addEnvVars(cmd.Flags, path)
 		return
 	}
 	// A leaf's arguments are names, hosts and URLs: "help" or "h" among them
 	// is an argument, not urfave's help subcommand (-h still shows help).
 	cmd.HideHelpCommand = true
-	cmd.Flags = append(cmd.Flags, outputFlags()...)
-	addEnvVars(cmd.Flags)
+	cmd.Flags = append(cmd.Flags, outputFlagsOf(path)...)
+	addEnvVars(cmd.Flags, path)
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
 		err := action(c)
@@ -157,11 +185,34 @@ const categoryOutput = "OUTPUT"
 // outputFlags are on every command.
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document) or jsonl (one object per line, streamed)", Category: categoryOutput},
-		&cli.BoolFlag{Name: "json", Usage: "shortcut for --output json", Category: categoryOutput},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document) or jsonl (one object per line, streamed)", Category: categoryOutput, EnvVars: []string{envName("", "output")}},
+		&cli.BoolFlag{Name: "json", Usage: "shortcut for --output json", Category: categoryOutput, EnvVars: []string{envName("", "json")}},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput, EnvVars: []string{envName("", "no-color")}},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput, EnvVars: []string{envName("", "quiet")}},
 	}
+}
+
+// Commands whose output is not a result take only some of the output flags:
+// a completion script or a man page has no JSON form, and the demo is text
+// for a person.
+var someOutputFlags = map[string][]string{
+	"completion": nil,
+	"docs":       nil,
+	"demo":       {"no-color"},
+}
+
+func outputFlagsOf(path string) []cli.Flag {
+	keep, some := someOutputFlags[path]
+	if !some {
+		return outputFlags()
+	}
+	var out []cli.Flag
+	for _, f := range outputFlags() {
+		if contains(keep, f.Names()[0]) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // printerFor makes the run's printer from the shared output flags.
@@ -169,8 +220,10 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	if e.printer != nil {
 		return e.printer, nil
 	}
+	// --json and --output: the one given on the command line wins over
+	// the other's variable (NETTOOL_JSON=1 with -o text is text).
 	name := c.String("output")
-	if c.Bool("json") {
+	if c.Bool("json") && (givenOnCommandLine(e.args, "json") || !givenOnCommandLine(e.args, "output", "o")) {
 		name = "json"
 	}
 	f, err := output.ParseFormat(name)
@@ -185,8 +238,61 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	return e.printer, nil
 }
 
-// addEnvVars gives every flag its NETTOOL_<NAME> variable.
-func addEnvVars(flags []cli.Flag) {
+// givenOnCommandLine reports whether a flag called one of names appears in
+// args (--name, -name, --name=V, and -oV for a one-letter name).
+func givenOnCommandLine(args []string, names ...string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if !isFlagToken(a) {
+			continue
+		}
+		tok := strings.TrimLeft(a, "-")
+		for _, n := range names {
+			if tok == n || strings.HasPrefix(tok, n+"=") || (len(n) == 1 && a[1] != '-' && strings.HasPrefix(tok, n)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stdinReader is stdin for a command to read: a read blocked on a terminal
+// or a slow pipe ends with the context's error at Ctrl-C.
+func (e *appEnv) stdinReader() io.Reader { return ctxReader{e.ctx, e.stdin} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	buf := make([]byte, len(p))
+	done := make(chan result, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return copy(p, buf[:r.n]), r.err
+	case <-c.ctx.Done():
+		// The read goroutine ends with the process (or when stdin yields).
+		return 0, c.ctx.Err()
+	}
+}
+
+// addEnvVars gives every flag of the command at path its
+// NETTOOL_<COMMAND>_<FLAG> variable, ahead of any it already has.
+func addEnvVars(flags []cli.Flag, path string) {
 	for _, f := range flags {
 		v := reflect.ValueOf(f)
 		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -196,16 +302,20 @@ func addEnvVars(flags []cli.Flag) {
 		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
 			continue
 		}
-		name := envName(f.Names()[0])
+		name := envName(path, f.Names()[0])
 		cur := field.Interface().([]string)
 		if !contains(cur, name) {
-			field.Set(reflect.ValueOf(append(cur, name)))
+			field.Set(reflect.ValueOf(append([]string{name}, cur...)))
 		}
 	}
 }
 
-// envName turns a flag name into its variable: --http1.0 is NETTOOL_HTTP1_0.
-func envName(flag string) string {
+// envName names the variable of a flag of the command at path ("" for the
+// shared ones): --http1.0 of get is NETTOOL_GET_HTTP1_0.
+func envName(path, flag string) string {
+	if path != "" {
+		flag = path + "_" + flag
+	}
 	return envPrefix + strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':
@@ -230,8 +340,11 @@ func contains(list []string, s string) bool {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
-	app := newApp(e)
+	// The first Ctrl-C asks the command to stop and print what it measured;
+	// a second one kills nettool, as the default handler does.
+	defer context.AfterFunc(ctx, stop)()
+	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, args: args}
+	app := newApp(e, args)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if e.printer != nil {
 		_ = e.printer.Flush()
@@ -247,11 +360,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return code
 }
 
-// oneLine keeps an error to one line on stderr.
+// oneLine keeps an error to one line on stderr, with any control byte from
+// the network escaped (parts already quoted keep their backslashes).
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
-	return output.Escape(s)
+	return output.EscapeLine(s)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,6 +25,7 @@ func init() {
 				&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 4},
 				&cli.StringFlag{Name: "type", Aliases: []string{"t"}},
 				&cli.BoolFlag{Name: "short"},
+				&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Value: time.Second},
 			},
 			Action: func(c *cli.Context) error {
 				p, err := e.printerFor(c)
@@ -34,6 +36,9 @@ func init() {
 					return fmt.Errorf("it failed\nsecond line")
 				}
 				p.Doc(map[string]any{"type": "argdump", "count": c.Int("count"), "t": c.String("type"), "short": c.Bool("short"), "args": c.Args().Slice()})
+				if c.IsSet("interval") {
+					p.Textf("interval=%s ", c.Duration("interval"))
+				}
 				p.Textf("count=%d type=%s short=%v args=%q\n", c.Int("count"), c.String("type"), c.Bool("short"), c.Args().Slice())
 				return nil
 			},
@@ -59,6 +64,8 @@ func TestFlagsAfterArguments(t *testing.T) {
 		{[]string{"argdump", "--type=MX", "a", "--type", "TXT"}, `count=4 type=TXT short=false args=["a"]`},
 		{[]string{"argdump", "a", "--", "-c", "9"}, `count=4 type= short=false args=["a" "-c" "9"]`},
 		{[]string{"argdump", "-", "@127.0.0.1", "+short"}, `count=4 type= short=false args=["-" "@127.0.0.1" "+short"]`},
+		{[]string{"argdump", "host", "-c3", "-tMX"}, `count=3 type=MX short=false args=["host"]`},
+		{[]string{"argdump", "-short", "host"}, `count=4 type= short=true args=["host"]`},
 	}
 	for _, c := range cases {
 		out, errs, code := runCLI(t, c.args...)
@@ -109,7 +116,8 @@ func TestErrorIsOneLine(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	t.Setenv("NETTOOL_COUNT", "7")
+	t.Setenv("NETTOOL_ARGDUMP_COUNT", "7")
+	t.Setenv("NETTOOL_COUNT", "8") // not a variable: counts belong to a command
 	t.Setenv("NETTOOL_OUTPUT", "jsonl")
 	out, errs, code := runCLI(t, "argdump", "x")
 	if code != 0 || !strings.Contains(out, `"count":7`) || strings.Count(out, "\n") != 1 {
@@ -177,9 +185,97 @@ func TestLeafTakesHelpAsArgument(t *testing.T) {
 }
 
 func TestEnvNames(t *testing.T) {
-	for flag, want := range map[string]string{"timeout": "NETTOOL_TIMEOUT", "no-color": "NETTOOL_NO_COLOR", "http1.0": "NETTOOL_HTTP1_0"} {
-		if got := envName(flag); got != want {
-			t.Errorf("envName(%q) = %q, want %q", flag, got, want)
+	for in, want := range map[[2]string]string{
+		{"resolve", "timeout"}: "NETTOOL_RESOLVE_TIMEOUT",
+		{"", "no-color"}:       "NETTOOL_NO_COLOR",
+		{"get", "http1.0"}:     "NETTOOL_GET_HTTP1_0",
+		{"serve dns", "zone"}:  "NETTOOL_SERVE_DNS_ZONE",
+	} {
+		if got := envName(in[0], in[1]); got != want {
+			t.Errorf("envName(%q, %q) = %q, want %q", in[0], in[1], got, want)
 		}
+	}
+}
+
+// A run of one command holds that command alone; help, docs and completion
+// see them all.
+func TestSoleCommand(t *testing.T) {
+	e := &appEnv{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: os.Getenv}
+	cmds := buildCommands(e, commandSpecs)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nettool", "argdump", "x"}, "argdump"},
+		{[]string{"nettool", "version"}, "version"},
+		{[]string{"nettool", "--help"}, ""},
+		{[]string{"nettool", "help", "argdump"}, ""},
+		{[]string{"nettool", "docs", "--man"}, ""},
+		{[]string{"nettool", "completion", "bash"}, ""},
+		{[]string{"nettool", "argdump", completionFlag}, ""},
+		{[]string{"nettool", "nosuch"}, ""},
+		{[]string{"nettool"}, ""},
+	} {
+		got := ""
+		if sc := soleCommand(cmds, c.args); sc != nil {
+			got = sc.Name
+		}
+		if got != c.want {
+			t.Errorf("soleCommand(%q) = %q, want %q", c.args, got, c.want)
+		}
+	}
+	out, _, code := runCLI(t, "argdump", "-h")
+	if code != 0 || !strings.Contains(out, "nettool argdump") {
+		t.Fatalf("help of a sole command: %d %q", code, out)
+	}
+}
+
+// "-h" as the value of a flag is that flag's value, not a request for help.
+func TestHelpAsFlagValue(t *testing.T) {
+	out, errs, code := runCLI(t, "argdump", "host", "--type", "-h")
+	if code != 0 || strings.TrimSpace(out) != `count=4 type=-h short=false args=["host"]` {
+		t.Fatalf("code %d out %q err %q", code, out, errs)
+	}
+}
+
+// A flag on the command line wins over a variable, --json and --output
+// included: NETTOOL_JSON=1 with -o text is text.
+func TestOutputFlagBeatsJSONVariable(t *testing.T) {
+	t.Setenv("NETTOOL_JSON", "1")
+	out, _, code := runCLI(t, "argdump", "x", "-o", "text")
+	if code != 0 || !strings.HasPrefix(out, "count=4") {
+		t.Fatalf("-o text with NETTOOL_JSON=1: %q", out)
+	}
+	out, _, _ = runCLI(t, "argdump", "x", "-ojsonl")
+	if strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "{") {
+		t.Fatalf("-ojsonl with NETTOOL_JSON=1: %q", out)
+	}
+	out, _, _ = runCLI(t, "argdump", "x")
+	if !strings.HasPrefix(out, "{\n") {
+		t.Fatalf("NETTOOL_JSON=1 alone: %q", out)
+	}
+	t.Setenv("NETTOOL_JSON", "")
+	t.Setenv("NETTOOL_OUTPUT", "jsonl")
+	out, _, _ = runCLI(t, "argdump", "x", "--json")
+	if !strings.HasPrefix(out, "{\n") {
+		t.Fatalf("--json with NETTOOL_OUTPUT=jsonl: %q", out)
+	}
+}
+
+// A duration flag takes a bare number of seconds, as ping's -i 0.2 does.
+func TestDurationFlagsTakeSeconds(t *testing.T) {
+	for _, args := range [][]string{
+		{"argdump", "x", "-i", "0.25"},
+		{"argdump", "x", "-i0.25"},
+		{"argdump", "x", "--interval=0.25"},
+		{"argdump", "x", "--interval", "250ms"},
+	} {
+		out, errs, code := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "interval=250ms ") {
+			t.Errorf("%q: code %d out %q err %q", args, code, out, errs)
+		}
+	}
+	if _, _, code := runCLI(t, "argdump", "x", "-i", "1e3"); code != exitUsage {
+		t.Errorf("-i 1e3: exit %d, want 2", code)
 	}
 }

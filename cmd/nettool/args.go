@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -44,6 +45,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 // named before any argument.
 func reorderFor(cmd *cli.Command, args []string) []string {
 	var flags, pos []string
+	help := false // -h given as a flag (not as some flag's value)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -51,11 +53,17 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 			break
 		}
 		if isFlagToken(a) {
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
+			if short, value, ok := splitAttached(cmd.Flags, a); ok {
+				flags = append(flags, short, secondsValue(cmd.Flags, short[1:], value))
 				continue
 			}
+			help = help || a == "-h" || a == "--h" || a == "--help" || a == "-help"
+			name := strings.TrimLeft(a, "-")
+			if n, v, ok := strings.Cut(name, "="); ok {
+				flags = append(flags, a[:len(a)-len(name)]+n+"="+secondsValue(cmd.Flags, n, v))
+				continue
+			}
+			flags = append(flags, a)
 			if takesValue(cmd.Flags, name) {
 				if i+1 == len(args) {
 					// The value is missing: leave the flag last, with
@@ -63,7 +71,7 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 					// a "--" the flag would take "--" as its value).
 					return flags
 				}
-				flags = append(flags, args[i+1])
+				flags = append(flags, secondsValue(cmd.Flags, name, args[i+1]))
 				i++
 			}
 			continue
@@ -76,7 +84,7 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		}
 		pos = append(pos, a)
 	}
-	if len(pos) == 0 || wantsHelp(flags) {
+	if len(pos) == 0 || help {
 		// With -h the arguments don't matter; urfave would take the first
 		// one as a help topic.
 		return flags
@@ -89,13 +97,37 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 	return append(append(flags, "--"), pos...)
 }
 
-func wantsHelp(flags []string) bool {
-	for _, f := range flags {
-		if f == "-h" || f == "--h" || f == "--help" || f == "-help" {
-			return true
-		}
+// secondsValue lets a duration flag take a bare number of seconds, as
+// ping's -i 0.2 and tcping's -i 1 do: "0.2" is "0.2s". Other values and
+// other flags are left as they are.
+func secondsValue(flags []cli.Flag, name, value string) string {
+	if _, ok := findFlag(flags, name).(*cli.DurationFlag); !ok || value == "" {
+		return value
 	}
-	return false
+	if _, err := strconv.ParseFloat(value, 64); err != nil || strings.ContainsAny(value, "eEnN+") {
+		return value
+	}
+	return value + "s"
+}
+
+// splitAttached splits a one-letter flag with its value attached, as ping
+// users type it: "-c3" is "-c 3", "-W0.5" is "-W 0.5". A token that names a
+// flag as a whole ("-json") is left alone.
+func splitAttached(flags []cli.Flag, a string) (string, string, bool) {
+	if len(a) < 3 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") {
+		return "", "", false
+	}
+	if findFlag(flags, a[1:]) != nil {
+		return "", "", false
+	}
+	f := findFlag(flags, a[1:2])
+	if f == nil {
+		return "", "", false
+	}
+	if dg, ok := f.(cli.DocGenerationFlag); !ok || !dg.TakesValue() {
+		return "", "", false
+	}
+	return a[:2], a[2:], true
 }
 
 // isFlagToken reports whether a looks like a flag. "-" alone means stdin.
@@ -113,15 +145,19 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 // takesValue reports whether the flag called name needs a value argument.
 // Unknown flags are left for urfave to report.
 func takesValue(flags []cli.Flag, name string) bool {
+	if dg, ok := findFlag(flags, name).(cli.DocGenerationFlag); ok {
+		return dg.TakesValue()
+	}
+	return false
+}
+
+func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				if dg, ok := f.(cli.DocGenerationFlag); ok {
-					return dg.TakesValue()
-				}
-				return false
+				return f
 			}
 		}
 	}
-	return false
+	return nil
 }

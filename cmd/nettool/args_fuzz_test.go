@@ -64,7 +64,7 @@ func FuzzArgs(f *testing.F) {
 		// parent command an unknown subcommand is left for urfave to
 		// report, "--" and all.)
 		e := &appEnv{ctx: context.Background(), stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-		app := newApp(e)
+		app := newApp(e, nil)
 		for _, cmd := range [][]string{{"get"}, {"tcp"}, {"myip"}, {"serve", "http"}, {"serve", "echo"}, {"serve", "dns"}} {
 			full := append(append([]string{"nettool"}, cmd...), args...)
 			once := reorderArgs(app, full)

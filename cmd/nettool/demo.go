@@ -81,7 +81,10 @@ func init() {
 				if c.NArg() > 0 {
 					return usageErrorf("no arguments expected")
 				}
-				d := &demo{e: e, out: e.stdout}
+				// The demo is text for a person: NETTOOL_OUTPUT or
+				// NETTOOL_JSON set in the caller's shell does not turn
+				// its commands into JSON.
+				d := &demo{e: e, out: e.stdout, extra: []string{"-o", "text"}}
 				if c.Bool("no-color") {
 					d.extra = append(d.extra, "--no-color")
 				}

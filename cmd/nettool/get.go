@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func init() {
 				&cli.StringFlag{Name: "request", Aliases: []string{"X"}, Usage: "method (GET, HEAD, POST, ...)"},
 				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "send `DATA` as the body (method POST unless -X)"},
 				&cli.StringFlag{Name: "data-file", Usage: "send the contents of `FILE` as the body ('-' for stdin)"},
-				&cli.BoolFlag{Name: "http1.0", Aliases: []string{"http10"}, EnvVars: []string{"NETTOOL_HTTP10"}, Usage: "send an HTTP/1.0 request"},
+				&cli.BoolFlag{Name: "http1.0", Aliases: []string{"http10"}, Usage: "send an HTTP/1.0 request"},
 				&cli.BoolFlag{Name: "location", Aliases: []string{"L"}, Usage: "follow redirects, showing each hop"},
 				&cli.IntFlag{Name: "max-redirs", Value: 10, Usage: "most redirects to follow with -L"},
 				&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Usage: "do not enforce certificate verification (the verdict is still shown)"},
@@ -169,7 +170,7 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 	if f := c.String("data-file"); f != "" {
 		var r io.Reader
 		if f == "-" {
-			r = e.stdin
+			r = e.stdinReader()
 		} else {
 			fh, err := os.Open(f)
 			if err != nil {
@@ -180,6 +181,9 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		}
 		b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
 		if err != nil {
+			if e.ctx.Err() != nil {
+				return t, o, errInterrupted
+			}
 			return t, o, usageErrorf("cannot read --data-file: %v", err)
 		}
 		if len(b) > 64<<20 {
@@ -272,13 +276,20 @@ func getRun(e *appEnv, c *cli.Context) error {
 		return usageErrorf("--body and --raw cannot be used together (use -O FILE with --raw)")
 	}
 	stdoutTTY := output.IsTerminal(e.stdout)
+	o.Fail = c.Bool("fail")
 	var outFile *os.File
 	if f := c.String("out-file"); f != "" {
-		outFile, err = os.Create(f)
+		// The body goes to a temporary file beside FILE, renamed over it
+		// only when the transfer succeeded: a failed one leaves FILE as it
+		// was.
+		outFile, err = os.CreateTemp(filepath.Dir(f), "."+filepath.Base(f)+".nettool-*")
 		if err != nil {
 			return usageErrorf("cannot write --out-file: %v", err)
 		}
-		defer outFile.Close()
+		defer func() {
+			outFile.Close()
+			os.Remove(outFile.Name()) // gone already when renamed
+		}()
 		o.Sink = outFile
 	} else if bodyOnly && !stdoutTTY {
 		o.Sink = p.Stdout()
@@ -300,14 +311,22 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	last := res.Final()
+	if c.Bool("fail") && res.OK && res.Status >= 400 {
+		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
+	}
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {
 			return probe.Localf("writing --out-file: %v", err)
 		}
-	}
-	last := res.Final()
-	if c.Bool("fail") && res.OK && res.Status >= 400 {
-		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
+		if res.OK {
+			if err := os.Chmod(outFile.Name(), 0o644); err != nil {
+				return probe.Localf("writing --out-file: %v", err)
+			}
+			if err := os.Rename(outFile.Name(), c.String("out-file")); err != nil {
+				return probe.Localf("writing --out-file: %v", err)
+			}
+		}
 	}
 	switch {
 	case !p.IsText():

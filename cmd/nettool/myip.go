@@ -15,12 +15,12 @@ import (
 
 // myipProviderList is the repeatable --provider flag. urfave's StringSlice
 // splits on commas, which a DNS provider with two servers contains, so each
-// --provider is taken whole; NETTOOL_PROVIDER holds specs separated by
+// --provider is taken whole; NETTOOL_MYIP_PROVIDER holds specs separated by
 // white space.
 type myipProviderList struct{ specs []string }
 
 func (l *myipProviderList) Set(s string) error {
-	// A spec never holds white space, so NETTOOL_PROVIDER="A B" is two.
+	// A spec never holds white space, so NETTOOL_MYIP_PROVIDER="A B" is two.
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		f = []string{s}

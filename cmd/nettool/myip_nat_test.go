@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -26,10 +25,10 @@ import (
 //	client 192.168.3.14/24 --- 192.168.3.1 router 203.0.113.7 --- 203.0.113.80 provider
 //	                                 (masquerade)
 //
-// The provider namespace runs this test binary as a small HTTP and DNS
-// provider that answers the address it sees; nettool runs in the client
-// namespace and must report internal 192.168.3.14, external 203.0.113.7 and
-// "behind NAT".
+// The provider namespace runs `nettool serve http` (its /ip answers the
+// address it sees, ipecho-style) and this test binary as a small DNS
+// provider that does the same; nettool runs in the client namespace and must
+// report internal 192.168.3.14, external 203.0.113.7 and "behind NAT".
 
 const (
 	myipNATClient   = "192.168.3.14"
@@ -39,26 +38,18 @@ const (
 	myipNATHelper   = "NETTOOL_MYIP_NAT_HELPER"
 )
 
-// TestMyipNATHelperProvider is not a test: it is the provider process the
-// NAT test starts inside the provider namespace (it does nothing otherwise).
-// It answers GET /ip and DNS queries for any name with the client address
-// it sees, prints "ready" and serves until stdin closes.
+// TestMyipNATHelperProvider is not a test: it is the DNS provider process
+// the NAT test starts inside the provider namespace (it does nothing
+// otherwise). It answers queries for any name with the client address it
+// sees, prints "ready" and serves until stdin closes.
 func TestMyipNATHelperProvider(t *testing.T) {
 	if os.Getenv(myipNATHelper) != "1" {
 		t.Skip("helper process for TestMyipNAT")
-	}
-	ln, err := net.Listen("tcp4", myipNATProvider+":8080")
-	if err != nil {
-		t.Fatal(err)
 	}
 	pc, err := net.ListenPacket("udp4", myipNATProvider+":5353")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		fmt.Fprintln(w, host)
-	})}
 	ds := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(q)
@@ -70,12 +61,10 @@ func TestMyipNATHelperProvider(t *testing.T) {
 	})}
 	started := make(chan struct{})
 	ds.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = hs.Serve(ln) }()
 	go func() { _ = ds.ActivateAndServe() }()
 	<-started
 	fmt.Println("ready")
 	_, _ = io.Copy(io.Discard, os.Stdin)
-	hs.Close()
 	_ = ds.Shutdown()
 }
 
@@ -142,9 +131,29 @@ func TestMyipNAT(t *testing.T) {
 	n.in("router", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
 	n.in("router", nftPath, "add table ip nettool_nat; add chain ip nettool_nat post { type nat hook postrouting priority srcnat; }; add rule ip nettool_nat post oifname vrp masquerade")
 
-	// The provider: this test binary in helper mode.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+
+	// The HTTP provider: nettool serve http, whose /ip is the client address.
+	web := exec.CommandContext(ctx, ipPath, "netns", "exec", p, bin, "serve", "http", myipNATProvider+":8000")
+	webOut, err := web.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var webErr strings.Builder
+	web.Stderr = &webErr
+	if err := web.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = web.Process.Signal(os.Interrupt)
+		_ = web.Wait()
+	}()
+	if line, err := bufio.NewReader(webOut).ReadString('\n'); err != nil || !strings.Contains(line, "http://"+myipNATProvider+":8000") {
+		t.Fatalf("nettool serve http did not start: %q %v %s", line, err, webErr.String())
+	}
+
+	// The DNS provider: this test binary in helper mode.
 	helper := exec.CommandContext(ctx, ipPath, "netns", "exec", p, os.Args[0], "-test.run=^TestMyipNATHelperProvider$", "-test.count=1", "-test.v")
 	helper.Env = append(os.Environ(), myipNATHelper+"=1")
 	stdin, err := helper.StdinPipe()
@@ -205,7 +214,7 @@ func TestMyipNAT(t *testing.T) {
 		return o.String(), e.String(), code
 	}
 	providers := []string{
-		"--provider", "http://" + myipNATProvider + ":8080/ip",
+		"--provider", "http://" + myipNATProvider + ":8000/ip",
 		"--provider", "dns:myip.test@" + myipNATProvider + ":5353",
 		"--allow-documentation", "--no-proxy", "--timeout", "20s",
 	}

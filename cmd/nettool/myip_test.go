@@ -335,8 +335,8 @@ func TestMyipListProviders(t *testing.T) {
 
 func TestMyipProviderFromEnv(t *testing.T) {
 	a, b := myipNewFake(t, "203.0.113.7\n"), myipNewFake(t, "203.0.113.7\n")
-	t.Setenv("NETTOOL_PROVIDER", a.url()+" "+b.url())
-	t.Setenv("NETTOOL_ALLOW_DOCUMENTATION", "true")
+	t.Setenv("NETTOOL_MYIP_PROVIDER", a.url()+" "+b.url())
+	t.Setenv("NETTOOL_MYIP_ALLOW_DOCUMENTATION", "true")
 	out, errs, code := runCLI(t, "myip", "--short", "-4")
 	if code != 0 || out != "203.0.113.7\n" || a.hits.Load() != 1 || b.hits.Load() != 1 {
 		t.Fatalf("exit %d out %q err %q hits %d %d", code, out, errs, a.hits.Load(), b.hits.Load())

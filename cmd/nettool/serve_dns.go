@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +99,7 @@ func serveDNSRun(e *appEnv, c *cli.Context) error {
 	if c.NArg() > 1 {
 		return usageErrorf("one address at most, got %d arguments", c.NArg())
 	}
-	addr, err := serveDNSParseAddr(c.Args().First())
+	addr, err := probe.ParseListenAddr(c.Args().First(), 5353)
 	if err != nil {
 		return err
 	}
@@ -254,42 +251,6 @@ func serveDNSSummaryText(s serveDNSSummary) string {
 		fmt.Fprintf(&b, ", dropped %d", s.Dropped)
 	}
 	return b.String()
-}
-
-// serveDNSParseAddr reads ADDR: "" (the default), "HOST:PORT", "[V6]:PORT",
-// "HOST" (port 5353), ":PORT" (every interface, as asked) or "PORT"
-// (loopback). Port 0 means any free port. HOST must be an IP address or
-// "localhost".
-func serveDNSParseAddr(s string) (string, error) {
-	if s == "" {
-		return serve.DNSDefaultAddr, nil
-	}
-	bad := func(why string) error { return probe.Usagef("bad listen address %q: %s", s, why) }
-	if _, err := strconv.Atoi(s); err == nil {
-		s = "127.0.0.1:" + s
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		// No port: a bare host or IPv6 literal.
-		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), "5353"
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 0 || n > 65535 || port[0] == '+' || port[0] == '-' {
-		return "", bad("port must be 0-65535")
-	}
-	switch host {
-	case "":
-		// ":PORT": every interface, because the user asked for it.
-	case "localhost":
-		host = "127.0.0.1"
-	default:
-		a, err := netip.ParseAddr(host)
-		if err != nil || strings.ContainsAny(host, "[]") { // a zone may hold "]": not writable as [host]:port
-			return "", bad("host must be an IP address or localhost")
-		}
-		host = a.String()
-	}
-	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
 // serveDNSSplitZoneSpec reads --zone [ORIGIN=]FILE. A FILE whose name

@@ -357,32 +357,6 @@ func TestServeDNSShowZone(t *testing.T) {
 	}
 }
 
-func TestServeDNSParseAddr(t *testing.T) {
-	cases := map[string]string{
-		"":              "127.0.0.1:5353",
-		"0":             "127.0.0.1:0",
-		"5300":          "127.0.0.1:5300",
-		"127.0.0.2":     "127.0.0.2:5353",
-		"127.0.0.1:53":  "127.0.0.1:53",
-		"localhost:0":   "127.0.0.1:0",
-		"[::1]:5353":    "[::1]:5353",
-		"::1":           "[::1]:5353",
-		"[::1]":         "[::1]:5353",
-		":5353":         ":5353",
-		"0.0.0.0:53":    "0.0.0.0:53",
-		"127.0.0.1:-1":  "",
-		"127.0.0.1:abc": "",
-		"example.com":   "",
-		"1.2.3.4:5:6":   "",
-	}
-	for in, want := range cases {
-		got, err := serveDNSParseAddr(in)
-		if (want == "") != (err != nil) || got != want {
-			t.Errorf("%q: %q %v, want %q", in, got, err, want)
-		}
-	}
-}
-
 func TestServeDNSLogLineEscapes(t *testing.T) {
 	line := serveDNSLogLine(serve.DNSQuery{Name: "a\x1b[31m.test.", Type: "A", Class: "IN", Rcode: "REFUSED", Transport: "udp"})
 	if strings.ContainsAny(line, "\x1b\n") || !strings.Contains(line, `a\x1b[31m.test. A -> REFUSED 0 answers`) {

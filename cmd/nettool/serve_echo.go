@@ -1,10 +1,6 @@
 package main
 
 import (
-	"net"
-	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -38,7 +34,7 @@ func init() {
 				}
 				addr := serve.EchoDefaultAddr
 				if c.NArg() == 1 {
-					a, err := echoParseAddr(c.Args().First())
+					a, err := probe.ParseListenAddr(c.Args().First(), 10000)
 					if err != nil {
 						return err
 					}
@@ -75,32 +71,4 @@ func init() {
 			},
 		}
 	})
-}
-
-// echoParseAddr reads the listen address: HOST, HOST:PORT or :PORT, where
-// port 0 asks the OS for a free one.
-func echoParseAddr(s string) (string, error) {
-	if _, err := strconv.Atoi(s); err == nil {
-		s = "127.0.0.1:" + s // a bare port, as serve dns takes it (not a host name to look up)
-	}
-	if strings.HasPrefix(s, ":") {
-		s = "127.0.0.1" + s
-	}
-	var hp probe.HostPort
-	var err error
-	if h, p, serr := net.SplitHostPort(s); serr == nil && p == "0" {
-		hp, err = probe.ParseHostPort(h, 1)
-		hp.Port = 0
-	} else {
-		hp, err = probe.ParseHostPort(s, 10000)
-	}
-	if err != nil {
-		return "", err
-	}
-	// Listening on a host name would look it up first (with the system's
-	// resolvers); serve http and serve dns refuse names too.
-	if _, aerr := netip.ParseAddr(hp.Host); aerr != nil && hp.Host != "localhost" {
-		return "", usageErrorf("bad address %q: want an IP address (or localhost) to listen on", s)
-	}
-	return net.JoinHostPort(hp.Host, strconv.Itoa(hp.Port)), nil
 }

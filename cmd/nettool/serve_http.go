@@ -2,10 +2,7 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
-	"strconv"
-	"strings"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,11 +32,15 @@ func init() {
 				}
 				addr := serve.HTTPDefaultAddr
 				if c.NArg() == 1 {
-					if addr, err = serveHTTPAddr(c.Args().First()); err != nil {
+					if addr, err = probe.ParseListenAddr(c.Args().First(), 8000); err != nil {
 						return err
 					}
 				}
-				s := serve.NewHTTPServer(serve.HTTPOptions{Addr: addr, TLS: c.Bool("tls"), Log: e.stderr})
+				var accessLog io.Writer = e.stderr
+				if p.Quiet() {
+					accessLog = io.Discard
+				}
+				s := serve.NewHTTPServer(serve.HTTPOptions{Addr: addr, TLS: c.Bool("tls"), Log: accessLog})
 				if err := s.Start(e.ctx); err != nil {
 					return probe.Localf("cannot listen on %s: %v", addr, err)
 				}
@@ -58,24 +59,4 @@ func init() {
 			},
 		}
 	})
-}
-
-// serveHTTPAddr reads ADDR: "host", "host:port", ":port", "[::1]:port"; port
-// 0 asks the OS for a free port.
-func serveHTTPAddr(s string) (string, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		host, port = strings.Trim(s, "[]"), "8000"
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 0 || n > 65535 {
-		return "", usageErrorf("bad address %q: port must be 0-65535", s)
-	}
-	if _, err := netip.ParseAddr(host); err != nil && host != "localhost" || strings.ContainsAny(host, "[]") {
-		return "", usageErrorf("bad address %q: want an IP address (or localhost) to listen on", s)
-	}
-	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }

@@ -217,11 +217,11 @@ type tcpSummary struct {
 	Attempts  int       `json:"attempts"`
 	Connected int       `json:"connected"`
 	Failed    int       `json:"failed"`
-	LossPct   float64   `json:"loss_pct"`
-	MinMS     float64   `json:"min_ms"`
-	AvgMS     float64   `json:"avg_ms"`
-	MaxMS     float64   `json:"max_ms"`
-	MdevMS    float64   `json:"mdev_ms"`
+	LossPct   float64   `json:"loss_percent"`
+	MinMS     float64   `json:"rtt_min_ms"`
+	AvgMS     float64   `json:"rtt_avg_ms"`
+	MaxMS     float64   `json:"rtt_max_ms"`
+	MdevMS    float64   `json:"rtt_mdev_ms"`
 	WaitedMS  *float64  `json:"waited_ms,omitempty"` // --wait: time until the port opened (or gave up)
 	Start     time.Time `json:"start"`
 	ElapsedMS float64   `json:"elapsed_ms"`

@@ -178,8 +178,8 @@ func TestTCPConnectJSON(t *testing.T) {
 			Failure   string  `json:"failure"`
 			Attempts  int     `json:"attempts"`
 			Connected int     `json:"connected"`
-			LossPct   float64 `json:"loss_pct"`
-			MinMS     float64 `json:"min_ms"`
+			LossPct   float64 `json:"loss_percent"`
+			MinMS     float64 `json:"rtt_min_ms"`
 			List      []struct {
 				Type         string  `json:"type"`
 				State        string  `json:"state"`

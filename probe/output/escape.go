@@ -11,17 +11,22 @@ import (
 // Unicode bidi overrides and invalid UTF-8 are written as Go-style escapes
 // (\n, \t, \x1b, \u202e). A backslash is doubled so the escaping is
 // unambiguous. Printable text, including non-ASCII, is kept.
-func Escape(s string) string { return escape(s, false) }
+func Escape(s string) string { return escape(s, false, false) }
 
 // EscapeMultiline is Escape for text shown as a block: "\n" and "\t" are
 // kept, a "\r" that ends a line (CRLF) is dropped, everything else is escaped.
-func EscapeMultiline(s string) string { return escape(s, true) }
+func EscapeMultiline(s string) string { return escape(s, true, false) }
 
 // EscapeBytes is Escape for a byte slice.
-func EscapeBytes(b []byte) string { return escape(string(b), false) }
+func EscapeBytes(b []byte) string { return escape(string(b), false, false) }
 
-func escape(s string, multiline bool) string {
-	if isSafe(s, multiline) {
+// EscapeLine is Escape for a diagnostic line whose parts were already quoted
+// or escaped (an error message): controls are still escaped, but a
+// backslash is kept as it is rather than doubled.
+func EscapeLine(s string) string { return escape(s, false, true) }
+
+func escape(s string, multiline, keepBackslash bool) string {
+	if isSafe(s, multiline, keepBackslash) {
 		return s
 	}
 	var b strings.Builder
@@ -31,7 +36,7 @@ func escape(s string, multiline bool) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
+		case r == '\\' && !keepBackslash:
 			b.WriteString(`\\`)
 		case multiline && (r == '\n' || r == '\t'):
 			b.WriteRune(r)
@@ -57,19 +62,19 @@ func escape(s string, multiline bool) string {
 	return b.String()
 }
 
-func isSafe(s string, multiline bool) bool {
+func isSafe(s string, multiline, keepBackslash bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x80 {
 			// Slow path for non-ASCII: check validity, C1 and bidi.
 			for _, r := range s[i:] {
-				if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) || isBidiControl(r) || (r < 0x20 && !(multiline && (r == '\n' || r == '\t'))) || r == 0x7f || r == '\\' {
+				if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) || isBidiControl(r) || (r < 0x20 && !(multiline && (r == '\n' || r == '\t'))) || r == 0x7f || (r == '\\' && !keepBackslash) {
 					return false
 				}
 			}
 			return utf8.ValidString(s[i:])
 		}
-		if c == '\\' || c == 0x7f || (c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) {
+		if (c == '\\' && !keepBackslash) || c == 0x7f || (c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -116,6 +117,9 @@ func (p *Printer) Doc(v any) {
 }
 
 func (p *Printer) writeJSON(v any, indent bool) {
+	if m, ok := v.(map[string]any); ok {
+		v = typeFirst(m)
+	}
 	enc := json.NewEncoder(jsonSafeWriter{p.out})
 	enc.SetEscapeHTML(false)
 	if indent {
@@ -124,6 +128,40 @@ func (p *Printer) writeJSON(v any, indent bool) {
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(p.err, "nettool: cannot encode JSON: %v\n", err)
 	}
+}
+
+// typeFirst orders a map's keys for JSON with "type" first, as every
+// struct result has it, so `grep '^{"type":"x"'` works on any object; the
+// other keys follow in sorted order.
+type typeFirst map[string]any
+
+func (m typeFirst) MarshalJSON() ([]byte, error) {
+	marshal := func(v any) ([]byte, error) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		err := enc.Encode(v)
+		return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+	}
+	t, ok := m["type"]
+	if !ok {
+		return marshal(map[string]any(m))
+	}
+	rest := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != "type" {
+			rest[k] = v
+		}
+	}
+	head, err := marshal(map[string]any{"type": t})
+	if err != nil || len(rest) == 0 {
+		return head, err
+	}
+	tail, err := marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head[:len(head)-1], ','), tail[1:]...), nil
 }
 
 // Textf writes formatted text to stdout in text mode only. Arguments that

@@ -124,3 +124,21 @@ func TestColorPolicy(t *testing.T) {
 		t.Error("colour in JSON mode")
 	}
 }
+
+func TestMapDocTypeFirst(t *testing.T) {
+	var out bytes.Buffer
+	p := New(&out, &out, Options{Format: JSONL})
+	p.Doc(map[string]any{"address": "127.0.0.1:1", "type": "serve_http", "tls": false, "url": "http://x"})
+	p.Doc(map[string]any{"type": "only"})
+	want := `{"type":"serve_http","address":"127.0.0.1:1","tls":false,"url":"http://x"}` + "\n" + `{"type":"only"}` + "\n"
+	if out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestEscapeLine(t *testing.T) {
+	in := `bad method "GE\tT": ` + "\x1b[2J"
+	if got, want := EscapeLine(in), `bad method "GE\tT": \x1b[2J`; got != want {
+		t.Fatalf("EscapeLine = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,212 @@
+package resolve
+
+import (
+	"encoding/binary"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/nettool/nettool/probe"
+)
+
+// The batch's fast path: the usual reply (A, AAAA, CNAME, NS, PTR and MX
+// records with plain names, an OPT record without options) is read straight
+// from the wire into a Result, without miekg's Msg and RR objects. Anything
+// else, and anything it does not fully understand, goes to miekg/dns: the
+// fast path only ever says "not mine", and a fuzz test holds that what it
+// accepts it reads exactly as the miekg path does.
+
+// Record kinds whose typed fields the JSON writer derives from Data.
+const (
+	kindAddress uint8 = iota + 1 // A, AAAA: "address"
+	kindTarget                   // CNAME, PTR: "target"
+	kindHost                     // NS: "host"
+	kindMX                       // MX: "preference", "exchange"
+)
+
+// fastParse reads reply buf to the query (id, name, qtype, qclass). ok is
+// false when the reply is not the simple kind or not a reply to the query:
+// the caller then takes the miekg path, which decides.
+func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Result, rtt time.Duration) bool {
+	if len(buf) < 12 || binary.BigEndian.Uint16(buf) != id {
+		return false
+	}
+	bits := binary.BigEndian.Uint16(buf[2:])
+	if bits&0x8000 == 0 || bits&0x7800 != 0 || bits&0x0200 != 0 || bits&0x0040 != 0 { // QR, opcode QUERY, no TC, Z clear
+		return false
+	}
+	qd, an, ns, ar := binary.BigEndian.Uint16(buf[4:]), int(binary.BigEndian.Uint16(buf[6:])), int(binary.BigEndian.Uint16(buf[8:])), int(binary.BigEndian.Uint16(buf[10:]))
+	if qd != 1 {
+		return false
+	}
+	qname, off, ok := readName(buf, 12)
+	if !ok || off+4 > len(buf) || !strings.EqualFold(qname, name) {
+		return false
+	}
+	if binary.BigEndian.Uint16(buf[off:]) != qtype || binary.BigEndian.Uint16(buf[off+2:]) != qclass {
+		return false
+	}
+	off += 4
+	var edns *EDNS
+	sections := [3][]Record{}
+	for si, count := range [3]int{an, ns, ar} {
+		recs := make([]Record, 0, count)
+		for i := 0; i < count; i++ {
+			var rec Record
+			var isOPT bool
+			rec, off, isOPT, ok = readRR(buf, off, si == 2, &edns)
+			if !ok {
+				return false
+			}
+			if !isOPT {
+				recs = append(recs, rec)
+			}
+		}
+		sections[si] = recs
+	}
+	rcode := int(bits & 0xf)
+	res.RTTMS = probe.Millis(rtt)
+	res.Rcode = RcodeString(rcode)
+	res.Flags = &Flags{QR: true, AA: bits&0x0400 != 0, TC: false, RD: bits&0x0100 != 0, RA: bits&0x0080 != 0, AD: bits&0x0020 != 0, CD: bits&0x0010 != 0}
+	res.Answer, res.Authority, res.Additional = sections[0], sections[1], sections[2]
+	res.EDNS = edns
+	res.judge(rcode, sections[0])
+	return true
+}
+
+// judge sets OK and the failure from the rcode and the answer: NOERROR
+// counts only with a record of the asked type (a CNAME chain that ends
+// without one is NODATA, as for dig's +short users), or any record for ANY.
+func (r *Result) judge(rcode int, answer []Record) {
+	r.OK = rcode == dns.RcodeSuccess && answersQuestion(r.Question.Type, answer)
+	switch {
+	case r.OK:
+	case rcode == dns.RcodeSuccess:
+		r.Failure, r.Error = probe.FailDNSNoData, "NODATA: the name exists but has no "+r.Question.Type+" record"
+	default:
+		r.Failure, r.Error = rcodeFailure(rcode), r.Rcode
+	}
+}
+
+func answersQuestion(qtype string, answer []Record) bool {
+	for _, rec := range answer {
+		if rec.Type == qtype || qtype == "ANY" {
+			return true
+		}
+	}
+	return false
+}
+
+// readRR reads one resource record. An OPT record (additional section, root
+// name, no options, no extended rcode, at most one) fills *edns instead.
+func readRR(buf []byte, off int, additional bool, edns **EDNS) (Record, int, bool, bool) {
+	name, off, ok := readName(buf, off)
+	if !ok || off+10 > len(buf) {
+		return Record{}, 0, false, false
+	}
+	t := binary.BigEndian.Uint16(buf[off:])
+	class := binary.BigEndian.Uint16(buf[off+2:])
+	ttl := binary.BigEndian.Uint32(buf[off+4:])
+	rdlen := int(binary.BigEndian.Uint16(buf[off+8:]))
+	off += 10
+	end := off + rdlen
+	if end > len(buf) {
+		return Record{}, 0, false, false
+	}
+	if t == dns.TypeOPT {
+		if !additional || name != "." || rdlen != 0 || *edns != nil || ttl>>24 != 0 {
+			return Record{}, 0, false, false
+		}
+		*edns = &EDNS{Version: uint8(ttl >> 16), UDPSize: class, DO: ttl&0x8000 != 0}
+		return Record{}, end, true, true
+	}
+	rec := Record{Name: name, Type: TypeString(t), Class: ClassString(class), TTL: ttl}
+	switch t {
+	case dns.TypeA:
+		if rdlen != 4 {
+			return Record{}, 0, false, false
+		}
+		rec.Data, rec.kind = net.IP(buf[off:end]).String(), kindAddress
+	case dns.TypeAAAA:
+		ip := net.IP(buf[off:end])
+		if rdlen != 16 || ip.To4() != nil {
+			return Record{}, 0, false, false
+		}
+		rec.Data, rec.kind = ip.String(), kindAddress
+	case dns.TypeCNAME, dns.TypeNS, dns.TypePTR:
+		target, next, ok := readName(buf, off)
+		if !ok || next != end || target == "" {
+			return Record{}, 0, false, false
+		}
+		rec.Data, rec.kind = target, kindTarget
+		if t == dns.TypeNS {
+			rec.kind = kindHost
+		}
+	case dns.TypeMX:
+		if rdlen < 3 {
+			return Record{}, 0, false, false
+		}
+		pref := binary.BigEndian.Uint16(buf[off:])
+		exch, next, ok := readName(buf, off+2)
+		if !ok || next != end {
+			return Record{}, 0, false, false
+		}
+		rec.Data, rec.kind, rec.pref, rec.aux = strconv.Itoa(int(pref))+" "+exch, kindMX, pref, exch
+	default:
+		return Record{}, 0, false, false
+	}
+	return rec, end, false, true
+}
+
+// readName reads a possibly compressed name made only of letters, digits,
+// hyphens and underscores (nothing that presentation form would escape).
+func readName(buf []byte, off int) (string, int, bool) {
+	var b [256]byte
+	n := 0
+	next := -1 // where reading goes on after the first pointer
+	for hops := 0; ; {
+		if off >= len(buf) {
+			return "", 0, false
+		}
+		l := int(buf[off])
+		switch {
+		case l == 0:
+			off++
+			if next < 0 {
+				next = off
+			}
+			if n == 0 {
+				return ".", next, true
+			}
+			return string(b[:n]), next, true
+		case l&0xc0 == 0xc0:
+			if off+1 >= len(buf) || hops > 16 {
+				return "", 0, false
+			}
+			if next < 0 {
+				next = off + 2
+			}
+			off = int(binary.BigEndian.Uint16(buf[off:]) & 0x3fff)
+			hops++
+		case l&0xc0 != 0:
+			return "", 0, false
+		default:
+			off++
+			if off+l > len(buf) || n+l+1 > 254 {
+				return "", 0, false
+			}
+			for _, c := range buf[off : off+l] {
+				if !(c == '-' || c == '_' || (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'z')) {
+					return "", 0, false
+				}
+			}
+			n += copy(b[n:], buf[off:off+l])
+			b[n] = '.'
+			n++
+			off += l
+		}
+	}
+}

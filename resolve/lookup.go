@@ -1,0 +1,388 @@
+package resolve
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/nettool/nettool/probe"
+)
+
+// DefaultUDPSize is the EDNS0 UDP payload size nettool advertises (the DNS
+// flag day 2020 value).
+const DefaultUDPSize = 1232
+
+// Options shape every query.
+type Options struct {
+	TCP     bool          // plain TCP instead of UDP
+	DNSSEC  bool          // set the DO bit
+	NSID    bool          // ask for the server's NSID
+	NoRD    bool          // clear the recursion-desired bit
+	Subnet  string        // EDNS client subnet, "192.0.2.0/24"
+	UDPSize uint16        // EDNS0 UDP size (DefaultUDPSize when 0)
+	Timeout time.Duration // per try
+	Retries int           // tries after the first
+	TLS     *tls.Config   // for DoT and DoH (nil: system roots)
+}
+
+// CheckSubnet validates an EDNS client subnet ("192.0.2.0/24", "2001:db8::/56",
+// or an address alone).
+func CheckSubnet(s string) error {
+	_, err := parseSubnet(s)
+	return err
+}
+
+func parseSubnet(s string) (*dns.EDNS0_SUBNET, error) {
+	var p netip.Prefix
+	var err error
+	if strings.Contains(s, "/") {
+		p, err = netip.ParsePrefix(s)
+	} else {
+		var a netip.Addr
+		a, err = netip.ParseAddr(s)
+		if err == nil {
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+	}
+	if err != nil {
+		return nil, probe.Usagef("bad subnet %q: want ADDR/BITS", s)
+	}
+	p = p.Masked()
+	e := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().Unmap().AsSlice())}
+	if p.Addr().Unmap().Is4() {
+		e.Family = 1
+		e.Address = net.IP(p.Addr().Unmap().AsSlice()).To4()
+	} else {
+		e.Family = 2
+	}
+	return e, nil
+}
+
+// NewQuery builds the message for q with the options' EDNS0 and header bits.
+func NewQuery(q Question, o Options) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.Id = dns.Id()
+	m.RecursionDesired = !o.NoRD
+	m.Question = []dns.Question{{Name: q.Name, Qtype: q.qtype, Qclass: q.qclass}}
+	size := o.UDPSize
+	if size == 0 {
+		size = DefaultUDPSize
+	}
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	opt.SetUDPSize(size)
+	if o.DNSSEC {
+		opt.SetDo()
+	}
+	if o.NSID {
+		opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+	}
+	if o.Subnet != "" {
+		e, err := parseSubnet(o.Subnet)
+		if err != nil {
+			return nil, err
+		}
+		opt.Option = append(opt.Option, e)
+	}
+	m.Extra = append(m.Extra, opt)
+	return m, nil
+}
+
+// Client runs queries. It is safe for concurrent use: each exchange has its
+// own socket, and the TCP fallback never changes shared state.
+type Client struct {
+	Opts Options
+
+	once sync.Once
+	hc   *http.Client
+}
+
+func (c *Client) httpClient() *http.Client {
+	c.once.Do(func() {
+		tr := &http.Transport{
+			Proxy:               nil,
+			TLSClientConfig:     c.Opts.TLS,
+			ForceAttemptHTTP2:   true,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     10 * time.Second,
+		}
+		c.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	})
+	return c.hc
+}
+
+// Close releases idle DoH connections.
+func (c *Client) Close() {
+	if c.hc != nil {
+		c.hc.CloseIdleConnections()
+	}
+}
+
+func (c *Client) tlsConfig(s Server) *tls.Config {
+	var conf *tls.Config
+	if c.Opts.TLS != nil {
+		conf = c.Opts.TLS.Clone()
+	} else {
+		conf = &tls.Config{}
+	}
+	if conf.ServerName == "" {
+		conf.ServerName = s.Host
+	}
+	return conf
+}
+
+// Lookup asks server s about q and returns the result; a failed lookup is a
+// result with OK false, never a Go error.
+func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
+	res := &Result{Meta: probe.Meta{Type: "dns", Target: q.Name, Start: time.Now()}, Question: q, Server: s.String(), Transport: string(s.Transport)}
+	if s.Transport == UDP && c.Opts.TCP {
+		res.Transport = string(TCP)
+	}
+	defer func() { res.ElapsedMS = probe.Millis(time.Since(res.Start)) }()
+	m, err := NewQuery(q, c.Opts)
+	if err != nil {
+		res.fail(err)
+		return res
+	}
+	if s.Transport == HTTPS {
+		m.Id = 0 // RFC 8484 section 4.1: cache friendly
+	}
+	timeout := c.Opts.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	tries := c.Opts.Retries + 1
+	if tries < 1 {
+		tries = 1
+	}
+	var addr string
+	if s.Transport != HTTPS {
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		addr, err = s.resolveAddr(actx)
+		cancel()
+		if err != nil {
+			res.fail(fmt.Errorf("server %s: %w", s.Host, err))
+			return res
+		}
+	}
+	var packed []byte
+	var r *dns.Msg
+	var rtt time.Duration
+	for try := 1; try <= tries; try++ {
+		res.Tries = try
+		deadline := time.Now().Add(timeout)
+		switch {
+		case s.Transport == UDP && !c.Opts.TCP:
+			if packed == nil {
+				if packed, err = m.Pack(); err != nil {
+					res.fail(err)
+					return res
+				}
+			}
+			r, rtt, err = exchangeUDP(ctx, addr, m, packed, deadline, int(c.Opts.UDPSize))
+			if err == nil && r.Truncated {
+				// A new exchange over TCP, on its own connection: the
+				// client's state stays as it was (doggo mutated its shared
+				// client here and raced).
+				res.TCPFallback = true
+				res.Transport = string(TCP)
+				r, rtt, err = exchangeStream(ctx, addr, false, nil, m, time.Now().Add(timeout))
+			}
+		case s.Transport == UDP || s.Transport == TCP:
+			r, rtt, err = exchangeStream(ctx, addr, false, nil, m, deadline)
+		case s.Transport == TLS:
+			r, rtt, err = exchangeStream(ctx, addr, true, c.tlsConfig(s), m, deadline)
+		case s.Transport == HTTPS:
+			r, rtt, err = exchangeHTTPS(ctx, c.httpClient(), s.URL, m, deadline)
+		}
+		if err == nil || ctx.Err() != nil || !retryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		res.fail(err)
+		if res.Failure == probe.FailTimeout {
+			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s, res.Tries, timeout)
+			var ie *ignoredError
+			if errors.As(err, &ie) {
+				res.Error += fmt.Sprintf(" (ignored %d reply(s): %s)", ie.ignored, ie.why)
+			}
+		}
+		return res
+	}
+	res.fill(r, rtt)
+	return res
+}
+
+// retryable: timeouts and refused/reset connections are tried again; a
+// malformed reply or a TLS failure is not.
+func retryable(err error) bool {
+	if errors.Is(err, ErrBadReply) {
+		return false
+	}
+	switch probe.Classify(err) {
+	case probe.FailTimeout, probe.FailConnRefused, probe.FailConnReset, probe.FailEOF:
+		return true
+	}
+	return false
+}
+
+// Result is one question asked of one server.
+type Result struct {
+	probe.Meta
+	Question    Question `json:"question"`
+	InputName   string   `json:"input_name,omitempty"` // the name as typed, when the search list made Question.Name
+	Server      string   `json:"server"`
+	Transport   string   `json:"transport"`
+	TCPFallback bool     `json:"tcp_fallback"`
+	Tries       int      `json:"tries"`
+	Rcode       string   `json:"rcode,omitempty"`
+	Flags       *Flags   `json:"flags,omitempty"`
+	RTTMS       float64  `json:"rtt_ms"`
+	EDNS        *EDNS    `json:"edns,omitempty"`
+	Answer      []Record `json:"answer"`
+	Authority   []Record `json:"authority"`
+	Additional  []Record `json:"additional"`
+
+	Msg *dns.Msg `json:"-"` // the reply, nil when there was none
+}
+
+// Flags are the header bits of a reply.
+type Flags struct {
+	QR bool `json:"qr"`
+	AA bool `json:"aa"`
+	TC bool `json:"tc"`
+	RD bool `json:"rd"`
+	RA bool `json:"ra"`
+	AD bool `json:"ad"`
+	CD bool `json:"cd"`
+}
+
+// String lists the set flags dig-style: "qr aa rd".
+func (f *Flags) String() string {
+	if f == nil {
+		return ""
+	}
+	var out []string
+	for _, b := range []struct {
+		on   bool
+		name string
+	}{{f.QR, "qr"}, {f.AA, "aa"}, {f.TC, "tc"}, {f.RD, "rd"}, {f.RA, "ra"}, {f.AD, "ad"}, {f.CD, "cd"}} {
+		if b.on {
+			out = append(out, b.name)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// EDNS is the OPT record of a reply.
+type EDNS struct {
+	Version   uint8    `json:"version"`
+	UDPSize   uint16   `json:"udp_size"`
+	DO        bool     `json:"do"`
+	NSID      string   `json:"nsid,omitempty"`     // as text, escaped zone-file style
+	NSIDHex   string   `json:"nsid_hex,omitempty"` // the raw bytes in hex
+	Subnet    string   `json:"subnet,omitempty"`
+	ExtRcode  string   `json:"extended_rcode,omitempty"`
+	EDE       []string `json:"ede,omitempty"` // extended DNS errors (RFC 8914)
+	OtherOpts []string `json:"options,omitempty"`
+}
+
+func (r *Result) fail(err error) {
+	r.Meta.Fail(err)
+	if r.Failure == probe.FailUnknown && errors.Is(err, ErrBadReply) {
+		r.Failure = probe.FailProtocol
+	}
+}
+
+// Failure codes and their rcodes.
+func rcodeFailure(rcode int) string {
+	switch rcode {
+	case dns.RcodeSuccess:
+		return ""
+	case dns.RcodeNameError:
+		return probe.FailDNSNXDomain
+	case dns.RcodeServerFailure:
+		return probe.FailDNSServFail
+	case dns.RcodeRefused:
+		return probe.FailDNSRefused
+	}
+	return probe.FailDNSRcode
+}
+
+// RcodeString names an rcode (extended rcodes included).
+func RcodeString(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return "RCODE" + strconv.Itoa(rc)
+}
+
+func (r *Result) fill(m *dns.Msg, rtt time.Duration) { r.fillWith(m, rtt, false) }
+
+// fillWith describes reply m; lite leaves typed record fields to the JSON
+// writer (the batch's hot path).
+func (r *Result) fillWith(m *dns.Msg, rtt time.Duration, lite bool) {
+	r.Msg = m
+	r.RTTMS = probe.Millis(rtt)
+	r.Rcode = RcodeString(m.Rcode)
+	r.Flags = &Flags{QR: m.Response, AA: m.Authoritative, TC: m.Truncated, RD: m.RecursionDesired, RA: m.RecursionAvailable, AD: m.AuthenticatedData, CD: m.CheckingDisabled}
+	r.Answer = records(m.Answer, lite)
+	r.Authority = records(m.Ns, lite)
+	r.Additional = records(m.Extra, lite)
+	if opt := m.IsEdns0(); opt != nil {
+		r.EDNS = ednsInfo(opt)
+		if opt.ExtendedRcode() != 0 {
+			r.EDNS.ExtRcode = RcodeString(m.Rcode)
+		}
+	}
+	r.judge(m.Rcode, r.Answer)
+}
+
+func ednsInfo(opt *dns.OPT) *EDNS {
+	e := &EDNS{Version: opt.Version(), UDPSize: opt.UDPSize(), DO: opt.Do()}
+	for _, o := range opt.Option {
+		switch v := o.(type) {
+		case *dns.EDNS0_NSID:
+			e.NSIDHex = v.Nsid
+			e.NSID = nsidText(v.Nsid)
+		case *dns.EDNS0_SUBNET:
+			e.Subnet = fmt.Sprintf("%s/%d/%d", v.Address, v.SourceNetmask, v.SourceScope)
+		case *dns.EDNS0_EDE:
+			e.EDE = append(e.EDE, v.String())
+		default:
+			e.OtherOpts = append(e.OtherOpts, o.String())
+		}
+	}
+	return e
+}
+
+// nsidText decodes the hex NSID and escapes it zone-file style.
+func nsidText(h string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(h); i += 2 {
+		n, err := strconv.ParseUint(h[i:i+2], 16, 8)
+		if err != nil {
+			return ""
+		}
+		c := byte(n)
+		if c < 0x20 || c > 0x7e || c == '\\' || c == '"' {
+			fmt.Fprintf(&b, "\\%03d", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
