@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/nettool/nettool/probe"
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 // silentPair binds UDP and TCP on one loopback port: UDP answers every query
@@ -80,26 +81,8 @@ func silentPair(t *testing.T) (string, <-chan struct{}) {
 // explicit here) as a timeout, not a hang or another failure.
 func TestDiscoverSilentTCPFallbackAndTLS(t *testing.T) {
 	dnsAddr, accepted := silentPair(t)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); <-stop; c.Close() }()
-		}
-	}()
-	defer func() { ln.Close(); close(stop); wg.Wait() }()
-	x := discover4(t, 1, 200*time.Millisecond, "dns:myip.test@"+dnsAddr, "https://"+ln.Addr().String()+"/ip")
+	silent := probetest.ServeTCP(t, probetest.Silent)
+	x := discover4(t, 1, 200*time.Millisecond, "dns:myip.test@"+dnsAddr, "https://"+silent+"/ip")
 	if x.OK || len(x.Answers) != 2 {
 		t.Fatalf("%+v", x)
 	}

@@ -12,9 +12,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 // auditHostile is what a hostile certificate carries in its names: a CSI
@@ -45,33 +46,16 @@ func auditCertServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
-	t.Cleanup(func() { ln.Close() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(30 * time.Second))
-				buf := make([]byte, 4096)
-				if n, _ := c.Read(buf); n == 0 {
-					return
-				}
-				body := "body" + auditHostile + "\n"
-				io.WriteString(c, "HTTP/1.1 200 OK"+auditHostile+"\r\nX-Evil: "+auditHostile+"\r\nContent-Type: text/plain\r\nContent-Length: "+
-					strconv.Itoa(len(body))+"\r\nConnection: close\r\n\r\n"+body)
-			}()
+	return probetest.Serve(t, ln, func(c net.Conn, _ <-chan struct{}) {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		buf := make([]byte, 4096)
+		if n, _ := c.Read(buf); n == 0 {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		body := "body" + auditHostile + "\n"
+		io.WriteString(c, "HTTP/1.1 200 OK"+auditHostile+"\r\nX-Evil: "+auditHostile+"\r\nContent-Type: text/plain\r\nContent-Length: "+
+			strconv.Itoa(len(body))+"\r\nConnection: close\r\n\r\n"+body)
+	})
 }
 
 // auditAssertSafe fails when a raw ESC, BEL, C1 control or bidi override

@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nettool/nettool/httpget"
 	"github.com/nettool/nettool/probe/output"
+	"github.com/nettool/nettool/probe/probetest"
 	"github.com/nettool/nettool/serve"
 )
 
@@ -39,49 +39,16 @@ func getServe(t *testing.T, tlsOn bool) *serve.HTTPServer {
 // head; it stops with the test.
 func getRawServer(t *testing.T, fn func(c net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return probetest.ServeTCP(t, func(c net.Conn, _ <-chan struct{}) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+			l, err := br.ReadString('\n')
+			if err != nil || l == "\r\n" {
+				break
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil || l == "\r\n" {
-						break
-					}
-				}
-				fn(c)
-			}()
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+		fn(c)
 	})
-	return ln.Addr().String()
 }
 
 var getLocalPortRe = regexp.MustCompile(`\* Connected 127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:\d+ in [0-9.]+ ms \(local port (\d+) picked by the OS\)`)

@@ -1,41 +1,17 @@
 package main
 
 import (
-	"net"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/nettool/nettool/probe/probetest"
 	"go.uber.org/goleak"
 )
 
 // tcpSilentServer accepts and never says a word until the test ends.
 func tcpSilentServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-stop
-				c.Close()
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); close(stop); wg.Wait() })
-	return ln.Addr().String()
+	return probetest.ServeTCP(t, probetest.Silent)
 }
 
 // --tls, --send and --banner against a server that never answers end at
