@@ -366,7 +366,11 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 	}
 	p.TextLine("")
 	p.TextLine("--- %s tcp connect statistics ---", output.Escape(hp.String()))
-	p.TextLine("%d attempt%s, %d connected, %s%% loss, time %dms", st.Attempts, tcpPlural(st.Attempts), st.Connected, tcpNum(s.LossPct), time.Since(s.Start).Milliseconds())
+	loss := tcpNum(s.LossPct) + "%"
+	if st.Attempts == 0 {
+		loss = "-" // nothing was measured (Ctrl-C before the first attempt)
+	}
+	p.TextLine("%d attempt%s, %d connected, %s loss, time %dms", st.Attempts, tcpPlural(st.Attempts), st.Connected, loss, time.Since(s.Start).Milliseconds())
 	if st.Connected > 0 {
 		p.TextLine("connect min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms", s.MinMS, s.AvgMS, s.MaxMS, s.MdevMS)
 	}
