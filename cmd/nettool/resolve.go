@@ -284,7 +284,7 @@ func resolveTLSConfig(c *cli.Context) (*tls.Config, error) {
 		conf.InsecureSkipVerify = true
 	}
 	if f := c.String("cacert"); f != "" {
-		pem, err := os.ReadFile(f)
+		pem, err := readFileLimited(f, 16<<20)
 		if err != nil {
 			return nil, probe.Usagef("cannot read --cacert %s: %v", f, resolveErrText(err))
 		}
