@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
 )
 
 // resolveAuditSilentTCP accepts connections and never writes (nor, for
