@@ -132,7 +132,7 @@ func TestResolveAuditEndlessInputs(t *testing.T) {
 	}
 	// ping --file /dev/zero
 	_, errs, code = runCLI(t, "ping", "--file", "/dev/zero")
-	if code != 2 || !strings.HasPrefix(errs, "nettool: ping: --file:") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+	if code != 2 || !strings.HasPrefix(errs, "nettool: ping: --file: /dev/zero: line longer than 4096 bytes") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Fatalf("ping --file /dev/zero: code %d err %q", code, errs)
 	}
 }

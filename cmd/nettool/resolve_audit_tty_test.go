@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"strings"
 	"testing"
 
@@ -66,7 +65,6 @@ func TestResolveAuditHostileDataEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = net.IPv4len
 	for _, format := range [][]string{{"--no-color"}, {"--json"}, {"-o", "jsonl"}} {
 		for _, q := range [][]string{{"evil.example", "TXT"}, {rev, "PTR"}} {
 			args := append([]string{"resolve", q[0], q[1], "@" + addr, "--nsid", "--timeout", "5s"}, format...)
