@@ -266,6 +266,9 @@ func resolveReadConf(path string) (*resolve.ResolvConf, error) {
 	defer f.Close()
 	conf := resolve.ParseResolvConf(f)
 	if len(conf.Servers) == 0 {
+		if conf.Truncated {
+			return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver in its first 64 KiB; name one with @SERVER", path)
+		}
 		return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver; name one with @SERVER", path)
 	}
 	return &conf, nil

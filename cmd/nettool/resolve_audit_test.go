@@ -127,7 +127,7 @@ func TestResolveAuditEndlessInputs(t *testing.T) {
 	}
 	// --resolv-conf /dev/zero: read up to its cap, names no server.
 	_, errs, code = runCLI(t, "resolve", "x.example", "--resolv-conf", "/dev/zero")
-	if code != 3 || !strings.Contains(errs, "/dev/zero names no usable nameserver") {
+	if code != 3 || !strings.Contains(errs, "/dev/zero names no usable nameserver in its first 64 KiB") {
 		t.Fatalf("--resolv-conf /dev/zero: code %d err %q", code, errs)
 	}
 	// ping --file /dev/zero
