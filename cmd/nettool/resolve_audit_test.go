@@ -14,11 +14,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // resolveAuditSilentTCP accepts connections and never writes (nor, for
 // tls://, finishes a handshake). It returns the address.
-func resolveAuditSilentTCP(t *testing.T) string {
+func resolveAuditSilentTCP(t *testing.T) string { return resolveAuditTCP(t, nil) }
+
+// resolveAuditTCP accepts connections and runs serve on each (nil: read and
+// say nothing) until the test ends.
+func resolveAuditTCP(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +44,14 @@ func resolveAuditSilentTCP(t *testing.T) string {
 			conns = append(conns, c)
 			mu.Unlock()
 			wg.Add(1)
-			go func() { defer wg.Done(); io.Copy(io.Discard, c) }()
+			go func() {
+				defer wg.Done()
+				if serve != nil {
+					serve(c)
+					return
+				}
+				io.Copy(io.Discard, c)
+			}()
 		}
 	}()
 	t.Cleanup(func() {
@@ -73,7 +85,26 @@ func TestResolveAuditSilentPeers(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A TCP server that announces a 65535-byte reply and drips it a byte
+	// at a time: the exchange has one deadline, not one per read.
+	drip := resolveAuditTCP(t, func(c net.Conn) {
+		buf := make([]byte, 512)
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+		if _, err := c.Write([]byte{0xff, 0xff}); err != nil {
+			return
+		}
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := c.Write([]byte{0}); err != nil {
+				return
+			}
+		}
+	})
 	for _, tc := range []struct{ name, server string }{
+		{"tcp drips a long reply", "tcp://" + drip},
 		{"udp", udp},
 		{"tcp accepts, silent", "tcp://" + tcp},
 		{"dot never handshakes", "tls://" + tcp},
