@@ -135,6 +135,10 @@ func ParseBatchLine(line string) (name string, qtype, qclass uint16, ok bool, er
 // maxLine caps one input line.
 const maxLine = 4096
 
+// maxSkip is how much of an overlong line is skipped before the input is
+// abandoned.
+const maxSkip = 1 << 20
+
 // chunkSize is how many lines the reader hands on at once.
 const chunkSize = 64
 
@@ -162,8 +166,20 @@ func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, bad fun
 		line, err := br.ReadSlice('\n')
 		n++
 		if errors.Is(err, bufio.ErrBufferFull) {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = br.ReadSlice('\n')
+			// Skip the rest of the line, but not forever: past maxSkip
+			// (/dev/zero, a binary file) the input is not a list of
+			// names and reading stops with this one error.
+			skipped := len(line)
+			for errors.Is(err, bufio.ErrBufferFull) && skipped <= maxSkip {
+				line, err = br.ReadSlice('\n')
+				skipped += len(line)
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				bad(n, probe.Usagef("line longer than %d MiB: not a list of names, input abandoned", maxSkip>>20))
+				if !send() {
+					return ctx.Err()
+				}
+				return nil
 			}
 			bad(n, probe.Usagef("line longer than %d bytes", maxLine))
 		} else if len(line) > maxLine {

@@ -280,13 +280,17 @@ const hexDigits = "0123456789abcdef"
 
 // appendString quotes s as encoding/json does with HTML escaping off:
 // control bytes escaped, invalid UTF-8 as \ufffd, U+2028/U+2029 escaped.
+// Like the shared printer's JSON (probe/output's jsonSafeWriter), it also
+// escapes DEL, the C1 controls and the bidi formatting characters, which
+// encoding/json writes raw: the batch's JSON does not pass through the
+// printer, and EDE text from the wire could carry them to a terminal.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
 				continue
 			}
@@ -319,6 +323,13 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		if (r >= 0x80 && r <= 0x9f) || jsonUnsafeFormat(r) {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
 		if r == '\u2028' || r == '\u2029' {
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
@@ -330,4 +341,9 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// jsonUnsafeFormat: the bidi formatting characters probe/output escapes.
+func jsonUnsafeFormat(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }

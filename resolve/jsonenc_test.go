@@ -81,3 +81,20 @@ type resolveTimeoutErr struct{}
 func (resolveTimeoutErr) Error() string   { return "i/o timeout" }
 func (resolveTimeoutErr) Timeout() bool   { return true }
 func (resolveTimeoutErr) Temporary() bool { return true }
+
+// appendString escapes what a terminal would act on (DEL, C1, bidi
+// overrides) as the shared printer does; the JSON value is unchanged.
+func TestAppendStringEscapesTerminalControls(t *testing.T) {
+	for _, s := range []string{"\x7f", "a\u009b2Jb", "\u0085", "x\u202ey", "\u2066\u2069\u200e\u200f\u061c", "\x1b]0;t\x07", "ok é ✓"} {
+		b := appendString(nil, s)
+		for _, bad := range []string{"\x7f", "\u009b", "\u0085", "\u202e", "\u2066", "\u200e", "\u061c", "\x1b", "\x07"} {
+			if bytes.Contains(b, []byte(bad)) {
+				t.Errorf("%q: raw %q in %s", s, bad, b)
+			}
+		}
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("%q: %s decodes to %q (%v)", s, b, back, err)
+		}
+	}
+}

@@ -114,6 +114,9 @@ func (c *Client) httpClient() *http.Client {
 			ForceAttemptHTTP2:   true,
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     10 * time.Second,
+			// A DoH reply's head is a few lines; net/http's default
+			// would take 10 MiB of them.
+			MaxResponseHeaderBytes: 64 << 10,
 		}
 		c.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	})

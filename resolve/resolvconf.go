@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net/netip"
 	"strconv"
@@ -20,6 +21,9 @@ type ResolvConf struct {
 	Search  []string // fully qualified suffixes, in order
 	Ndots   int
 	Skipped []string // nameserver lines that were not usable addresses
+	// Truncated: the file was longer than maxResolvConf and the rest was
+	// not read.
+	Truncated bool
 }
 
 // maxResolvConf caps how much of the file is read.
@@ -30,10 +34,34 @@ const maxResolvConf = 64 << 10
 // "options ndots:N" (capped at 15). Unknown lines are ignored.
 func ParseResolvConf(r io.Reader) ResolvConf {
 	c := ResolvConf{Ndots: 1}
-	sc := bufio.NewScanner(io.LimitReader(r, maxResolvConf))
-	sc.Buffer(make([]byte, 4096), maxResolvConf)
-	for sc.Scan() {
-		line := sc.Text()
+	// Lines longer than the buffer (a long comment) are skipped, not the
+	// end of the file: the lines after them still count. Past the cap the
+	// rest is ignored and Truncated says so.
+	br := bufio.NewReaderSize(io.LimitReader(r, maxResolvConf+1), 4096)
+	total := 0
+	for {
+		b, err := br.ReadSlice('\n')
+		total += len(b)
+		long := false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			long = true
+			b, err = br.ReadSlice('\n')
+			total += len(b)
+		}
+		if total > maxResolvConf {
+			c.Truncated = true
+			break
+		}
+		if long {
+			if err != nil {
+				break
+			}
+			continue
+		}
+		if len(b) == 0 && err != nil {
+			break
+		}
+		line := string(b)
 		if i := strings.IndexAny(line, "#;"); i >= 0 {
 			line = line[:i]
 		}

@@ -505,3 +505,24 @@ func TestTypeAndClassStrings(t *testing.T) {
 		t.Error("fallbacks")
 	}
 }
+
+// A long line (a comment) is skipped and the lines after it still count;
+// an endless file is read up to the cap only.
+func TestResolvConfLongLinesAndCap(t *testing.T) {
+	c := ParseResolvConf(strings.NewReader("nameserver 127.0.0.1\n#" + strings.Repeat("x", 20000) + "\nnameserver 127.0.0.2\nsearch a.example"))
+	if len(c.Servers) != 2 || c.Servers[1].Host != "127.0.0.2" || len(c.Search) != 1 || c.Truncated {
+		t.Fatalf("%+v", c)
+	}
+	c = ParseResolvConf(strings.NewReader("nameserver 127.0.0.1\n" + strings.Repeat("#\n", maxResolvConf) + "nameserver 127.0.0.2\n"))
+	if len(c.Servers) != 1 || !c.Truncated {
+		t.Fatalf("over the cap: %+v", c.Servers)
+	}
+	c = ParseResolvConf(io.LimitReader(zeroReader{}, 1<<30))
+	if len(c.Servers) != 0 || !c.Truncated {
+		t.Fatalf("endless: %+v", c)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -164,6 +164,9 @@ func pingReadHostFile(e *appEnv, name string) ([]string, error) {
 		if e.ctx.Err() != nil {
 			return nil, errInterrupted
 		}
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, probe.Usagef("--file: %s: line longer than 4096 bytes", output.Escape(name))
+		}
 		return nil, probe.Usagef("--file: %v", err)
 	}
 	return hosts, nil

@@ -266,6 +266,9 @@ func resolveReadConf(path string) (*resolve.ResolvConf, error) {
 	defer f.Close()
 	conf := resolve.ParseResolvConf(f)
 	if len(conf.Servers) == 0 {
+		if conf.Truncated {
+			return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver in its first 64 KiB; name one with @SERVER", path)
+		}
 		return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver; name one with @SERVER", path)
 	}
 	return &conf, nil
@@ -284,7 +287,7 @@ func resolveTLSConfig(c *cli.Context) (*tls.Config, error) {
 		conf.InsecureSkipVerify = true
 	}
 	if f := c.String("cacert"); f != "" {
-		pem, err := os.ReadFile(f)
+		pem, err := readFileLimited(f, 16<<20)
 		if err != nil {
 			return nil, probe.Usagef("cannot read --cacert %s: %v", f, resolveErrText(err))
 		}
