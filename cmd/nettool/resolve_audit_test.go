@@ -12,9 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 // resolveAuditSilentTCP accepts connections and never writes (nor, for
@@ -25,45 +26,13 @@ func resolveAuditSilentTCP(t *testing.T) string { return resolveAuditTCP(t, nil)
 // say nothing) until the test ends.
 func resolveAuditTCP(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if serve != nil {
-					serve(c)
-					return
-				}
-				io.Copy(io.Discard, c)
-			}()
+	return probetest.ServeTCP(t, func(c net.Conn, _ <-chan struct{}) {
+		if serve != nil {
+			serve(c)
+			return
 		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+		io.Copy(io.Discard, c)
 	})
-	return l.Addr().String()
 }
 
 // TestResolveAuditSilentPeers: every transport against a peer that never
