@@ -271,8 +271,8 @@ func (s *HTTPServer) handler() http.Handler {
 	mux.HandleFunc("/status/{n}", httpStatus)
 	mux.HandleFunc("/bytes/{n}", httpBytes)
 	mux.HandleFunc("/chunked/{n}", httpChunked)
-	mux.HandleFunc("/gzip", httpGzip)
-	mux.HandleFunc("/deflate", httpDeflate)
+	mux.HandleFunc("/gzip", httpEncoded("gzip", func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }))
+	mux.HandleFunc("/deflate", httpEncoded("deflate", func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) }))
 	mux.HandleFunc("/redirect/{n}", httpRedirect)
 	mux.HandleFunc("/drip", s.httpDrip)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -437,26 +437,20 @@ func httpChunked(w http.ResponseWriter, r *http.Request) {
 
 var httpCompressible = bytes.Repeat([]byte("This body was compressed by nettool serve http; nettool get decodes it.\n"), 20)
 
-func httpGzip(w http.ResponseWriter, r *http.Request) {
+// httpEncoded serves httpCompressible compressed by newWriter as encoding;
+// the body never changes, so it is compressed once, at start.
+func httpEncoded(encoding string, newWriter func(io.Writer) io.WriteCloser) http.HandlerFunc {
 	var b bytes.Buffer
-	z := gzip.NewWriter(&b)
+	z := newWriter(&b)
 	z.Write(httpCompressible)
 	z.Close()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Encoding", "gzip")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
-	w.Write(b.Bytes())
-}
-
-func httpDeflate(w http.ResponseWriter, r *http.Request) {
-	var b bytes.Buffer
-	z := zlib.NewWriter(&b)
-	z.Write(httpCompressible)
-	z.Close()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Encoding", "deflate")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
-	w.Write(b.Bytes())
+	body := b.Bytes()
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Encoding", encoding)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}
 }
 
 func httpRedirect(w http.ResponseWriter, r *http.Request) {
