@@ -1,45 +1,17 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/nettool/nettool/probe/probetest"
 	"go.uber.org/goleak"
 )
 
-// getFullQueue is a listener whose accept queue is full: a new connection's
-// SYN is dropped, so connecting hangs like a silent firewall.
-func getFullQueue(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.CloseOnExec(fd)
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	target := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	for i := 0; i < 16; i++ {
-		c, err := net.DialTimeout("tcp", target, 300*time.Millisecond)
-		if err != nil {
-			return target
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	t.Fatal("accept queue never filled")
-	return ""
-}
+// getFullQueue is a listener whose accept queue is full (probetest.FullQueue).
+func getFullQueue(t *testing.T) string { return probetest.FullQueue(t) }
 
 // Every phase of get ends under a silent peer, with exit 1 and one line on
 // stderr that says timeout; the deadlines are short and explicit, and what

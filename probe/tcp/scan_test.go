@@ -6,11 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nettool/nettool/probe"
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 func portList(t *testing.T, ports ...netip.AddrPort) probe.PortList {
@@ -106,36 +106,11 @@ func TestScanCancelled(t *testing.T) {
 	}
 }
 
-// fullQueueListener listens with a backlog of 0 and fills the accept queue
-// with connections that are never accepted: further SYNs are dropped.
+// fullQueueListener is a listener whose accept queue is full: further SYNs
+// are dropped (probetest.FullQueue).
 func fullQueueListener(t *testing.T) netip.AddrPort {
 	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.CloseOnExec(fd)
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	ap := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sa.(*syscall.SockaddrInet4).Port))
-	for i := 0; i < 16; i++ {
-		c, err := net.DialTimeout("tcp", ap.String(), 300*time.Millisecond)
-		if err != nil {
-			if probe.Classify(err) != probe.FailTimeout {
-				t.Fatalf("filling the queue: %v", err)
-			}
-			return ap
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	t.Fatal("the accept queue never filled")
-	return ap
+	return netip.MustParseAddrPort(probetest.FullQueue(t))
 }
 
 // With the accept queue full the kernel drops the SYN: the connect test
