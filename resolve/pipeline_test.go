@@ -58,7 +58,7 @@ func writeFrames(w io.Writer, msgs ...*dns.Msg) error {
 // closeAfter answers on one connection it closes it, with queries still
 // unanswered. It counts connections and the most queries it saw in flight.
 type pipelineServer struct {
-	group, closeAfter int
+	group, closeAfter  int
 	conns, maxInFlight atomic.Int64
 }
 
