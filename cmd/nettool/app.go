@@ -61,7 +61,10 @@ func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
 }
 
 func init() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
+	cli.VersionFlag = &namedBoolFlag{BoolFlag: &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}, names: []string{"version", "V"}}
+	if hf, ok := cli.HelpFlag.(*cli.BoolFlag); ok {
+		cli.HelpFlag = &namedBoolFlag{BoolFlag: hf, names: append([]string{hf.Name}, hf.Aliases...)}
+	}
 }
 
 // envPrefix starts every flag's environment variable. A command's flags are
@@ -430,6 +433,16 @@ type namedFlag struct {
 }
 
 func (f *namedFlag) Names() []string { return f.names }
+
+// namedBoolFlag is the same for the help and version flags urfave adds to
+// every command itself; as a *cli.BoolFlag in all but Names, it serves help
+// and the docs as the plain flag does.
+type namedBoolFlag struct {
+	*cli.BoolFlag
+	names []string
+}
+
+func (f *namedBoolFlag) Names() []string { return f.names }
 
 // The optional interfaces urfave checks on a run.
 func (f *namedFlag) IsRequired() bool {
