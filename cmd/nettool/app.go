@@ -61,7 +61,10 @@ func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
 }
 
 func init() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
+	cli.VersionFlag = &namedBoolFlag{BoolFlag: &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}, names: []string{"version", "V"}}
+	if hf, ok := cli.HelpFlag.(*cli.BoolFlag); ok {
+		cli.HelpFlag = &namedBoolFlag{BoolFlag: hf, names: append([]string{hf.Name}, hf.Aliases...)}
+	}
 }
 
 // envPrefix starts every flag's environment variable. A command's flags are
@@ -112,7 +115,46 @@ func newApp(e *appEnv, args []string) *cli.App {
 	for _, cmd := range app.Commands {
 		prepare(e, cmd, "")
 	}
+	if !mayShowHelp(args) {
+		// Flag categories only group flags in help; urfave renders every
+		// categorised flag's help line when it sets up (regexps, env
+		// hints), which a run that prints no help does not need.
+		for _, c := range cmds {
+			uncategorise(c)
+		}
+	}
 	return app
+}
+
+// mayShowHelp reports whether a run of args could print help: it asks for
+// it, or it names no leaf command (`nettool serve` lists its subcommands).
+func mayShowHelp(args []string) bool {
+	if len(args) < 2 || args[1] == "docs" || args[1] == "completion" || args[len(args)-1] == completionFlag {
+		return true
+	}
+	for _, a := range args[1:] {
+		switch a {
+		case "-h", "--h", "-help", "--help", "help", "h":
+			return true
+		}
+	}
+	return false
+}
+
+// uncategorise clears the category of every flag of cmd and its subcommands.
+func uncategorise(cmd *cli.Command) {
+	for _, sub := range cmd.Subcommands {
+		uncategorise(sub)
+	}
+	for _, f := range cmd.Flags {
+		v := reflect.ValueOf(f)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		if c := v.Elem().FieldByName("Category"); c.IsValid() && c.Kind() == reflect.String && c.CanSet() {
+			c.SetString("")
+		}
+	}
 }
 
 // soleCommand returns the command args run when it can run alone: args name
@@ -302,7 +344,13 @@ func addEnvVars(flags []cli.Flag, path string) {
 		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
 			continue
 		}
-		name := envName(path, f.Names()[0])
+		// The Name field, not f.Names(): urfave runs a regexp over every
+		// name there, and this is done for every flag on every run.
+		nameField := v.Elem().FieldByName("Name")
+		if !nameField.IsValid() || nameField.Kind() != reflect.String {
+			continue
+		}
+		name := envName(path, nameField.String())
 		cur := field.Interface().([]string)
 		if !contains(cur, name) {
 			field.Set(reflect.ValueOf(append([]string{name}, cur...)))
@@ -345,7 +393,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer context.AfterFunc(ctx, stop)()
 	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, args: args}
 	app := newApp(e, args)
-	err := app.RunContext(ctx, reorderArgs(app, args))
+	argv := reorderArgs(app, args)
+	if len(app.Commands) == 1 && !mayShowHelp(args) {
+		cacheFlagNames(app)
+	}
+	err := app.RunContext(ctx, argv)
 	if e.printer != nil {
 		_ = e.printer.Flush()
 	}
@@ -368,4 +420,75 @@ func oneLine(s string) string {
 		s = s[:i]
 	}
 	return output.EscapeLine(s)
+}
+
+// namedFlag is a flag whose names are worked out once. urfave's Names runs a
+// regexp over every name on every call, and before a command's action it
+// asks, for every flag, whether any flag is set by that name: thousands of
+// regexps for a command with forty flags, most of a short run's start-up.
+// Only runs that print no help use it (help type-switches on the flag types).
+type namedFlag struct {
+	cli.Flag
+	names []string
+}
+
+func (f *namedFlag) Names() []string { return f.names }
+
+// namedBoolFlag is the same for the help and version flags urfave adds to
+// every command itself; as a *cli.BoolFlag in all but Names, it serves help
+// and the docs as the plain flag does.
+type namedBoolFlag struct {
+	*cli.BoolFlag
+	names []string
+}
+
+func (f *namedBoolFlag) Names() []string { return f.names }
+
+// The optional interfaces urfave checks on a run.
+func (f *namedFlag) IsRequired() bool {
+	rf, ok := f.Flag.(cli.RequiredFlag)
+	return ok && rf.IsRequired()
+}
+
+func (f *namedFlag) RunAction(c *cli.Context) error {
+	if af, ok := f.Flag.(cli.ActionableFlag); ok {
+		return af.RunAction(c)
+	}
+	return nil
+}
+
+func (f *namedFlag) IsVisible() bool {
+	vf, ok := f.Flag.(cli.VisibleFlag)
+	return !ok || vf.IsVisible()
+}
+
+// cacheFlagNames wraps every flag of the app and its commands in a namedFlag.
+func cacheFlagNames(app *cli.App) {
+	app.Flags = namedFlags(app.Flags)
+	var walk func([]*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			c.Flags = namedFlags(c.Flags)
+			walk(c.Subcommands)
+		}
+	}
+	walk(app.Commands)
+}
+
+func namedFlags(flags []cli.Flag) []cli.Flag {
+	out := make([]cli.Flag, len(flags))
+	for i, f := range flags {
+		out[i] = f
+		v := reflect.ValueOf(f)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		name, aliases := v.Elem().FieldByName("Name"), v.Elem().FieldByName("Aliases")
+		if !name.IsValid() || name.Kind() != reflect.String || !aliases.IsValid() || aliases.Type() != reflect.TypeOf([]string(nil)) {
+			continue
+		}
+		names := append([]string{name.String()}, aliases.Interface().([]string)...)
+		out[i] = &namedFlag{Flag: f, names: names}
+	}
+	return out
 }
