@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +28,52 @@ type appEnv struct {
 	getenv func(string) string
 	args   []string // the command line as given
 
-	printer *output.Printer // made by printerFor, flushed when the command ends
+	printer *output.Printer       // made by printerFor, flushed when the command ends
+	out     *output.CheckedWriter // stdout as given, checked; nil in tests that build an appEnv
+}
+
+// writeError is a failed write on stdout: the output was lost, so the run
+// fails (exit 1) whatever the command found.
+type writeError struct{ err error }
+
+func (w *writeError) Error() string { return "cannot write the output: " + w.err.Error() }
+func (w *writeError) Unwrap() error { return w.err }
+
+// writeFailed reports whether the run was stopped because stdout could not
+// be written (not by Ctrl-C).
+func (e *appEnv) writeFailed() bool {
+	var we *writeError
+	return e.ctx != nil && errors.As(context.Cause(e.ctx), &we)
+}
+
+// stopNote ends a summary line of a run that was stopped early.
+func (e *appEnv) stopNote() string {
+	if e.writeFailed() {
+		return " (stopped: the output could not be written)"
+	}
+	return " (interrupted)"
+}
+
+// checkWrites replaces the outcome of a command by the write error when its
+// output could not be written: the results are lost, so it failed (exit 1),
+// and the line on stderr says why. A usage error or a local problem that
+// came first keeps its own code and line.
+func (e *appEnv) checkWrites(err error, path string) error {
+	if e.out == nil || e.out.Err() == nil {
+		return err
+	}
+	var we *writeError
+	if errors.As(err, &we) {
+		return err
+	}
+	if code, _ := codeFor(err); code == exitUsage || code == exitLocal {
+		return err
+	}
+	werr := &exitError{code: exitFailed, msg: (&writeError{e.out.Err()}).Error()}
+	if path == "" {
+		return werr
+	}
+	return &cmdError{path: path, err: &writeError{e.out.Err()}}
 }
 
 // cmdSpec builds one command for a run. Each command file registers its own
@@ -163,7 +209,7 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 		if e.printer != nil {
 			_ = e.printer.Flush()
 		}
-		if err != nil {
+		if err = e.checkWrites(err, path); err != nil {
 			return &cmdError{path: path, err: err}
 		}
 		return nil
@@ -338,18 +384,30 @@ func contains(list []string, s string) bool {
 
 // run is nettool: it parses args, runs one command and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Every byte of stdout goes through one checked writer: the first write
+	// error (a full disk, a closed pipe) stops the command as Ctrl-C would,
+	// and the run ends with exit 1 and one line saying so, whatever the
+	// command did with the errors of its writes.
+	ctx, cancelWrite := context.WithCancelCause(ctx)
+	defer cancelWrite(nil)
+	out := output.NewCheckedWriter(stdout, func(err error) { cancelWrite(&writeError{err}) })
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first Ctrl-C asks the command to stop and print what it measured;
 	// a second one kills nettool, as the default handler does.
 	defer context.AfterFunc(ctx, stop)()
-	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, args: args}
+	e := &appEnv{ctx: ctx, stdin: stdin, stdout: out, stderr: stderr, getenv: os.Getenv, args: args, out: out}
 	app := newApp(e, args)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if e.printer != nil {
 		_ = e.printer.Flush()
 	}
+	err = e.checkWrites(err, "")
 	code, msg := codeFor(err)
+	if _, nested := stdout.(*output.CheckedWriter); nested && out.Err() != nil {
+		// A run inside a run (a demo step): the outer run says it once.
+		msg = ""
+	}
 	if msg != "" {
 		prefix := "nettool: "
 		if ce, ok := err.(*cmdError); ok {

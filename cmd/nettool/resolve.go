@@ -613,7 +613,7 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	}
 	p.Warn(";; batch: sent %d, answered %d, noerror %d, nodata %d, nxdomain %d, servfail %d, refused %d, other rcode %d, timeouts %d, errors %d, bad lines %d, tcp fallbacks %d, retries %d; %.3f s, %.0f qps%s",
 		st.Sent, st.Answered, st.NoError, st.NoData, st.NXDomain, st.ServFail, st.Refused, st.OtherRc, st.Timeouts, st.Errors, st.BadLines, st.TCPFall, st.Retries, st.ElapsedMS/1000, st.QPS,
-		map[bool]string{true: " (interrupted)", false: ""}[st.Canceled])
+		map[bool]string{true: e.stopNote(), false: ""}[st.Canceled])
 	switch {
 	case err != nil:
 		return err
