@@ -137,6 +137,11 @@ func newApp(e *appEnv, args []string) *cli.App {
 		EnableBashCompletion: true,
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {},
+		// A repeated flag's value reaches the command as typed: urfave
+		// would split "-H 'Accept: a, b'" and every HTTP date at its
+		// commas (and an env var's value too). Flags whose docs promise a
+		// comma list (resolve -t A,MX, tcp -p 22,80) split it themselves.
+		DisableSliceFlagSeparator: true,
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodeHelp +
 			"\nENVIRONMENT:\n   Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is\n" +
 			"   NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR\n" +
@@ -196,6 +201,7 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 			}
 		}
 		addEnvVars(cmd.Flags, path)
+		keepSpace(cmd.Flags)
 		return
 	}
 	// A leaf's arguments are names, hosts and URLs: "help" or "h" among them
@@ -203,6 +209,7 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 	cmd.HideHelpCommand = true
 	cmd.Flags = append(cmd.Flags, outputFlagsOf(path)...)
 	addEnvVars(cmd.Flags, path)
+	keepSpace(cmd.Flags)
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
 		err := action(c)
@@ -213,6 +220,16 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 			return &cmdError{path: path, err: err}
 		}
 		return nil
+	}
+}
+
+// keepSpace makes every repeatable string flag keep its value's spaces,
+// as typed ("-H 'X-T:  padded  '"): urfave trims them otherwise.
+func keepSpace(flags []cli.Flag) {
+	for _, f := range flags {
+		if sf, ok := f.(*cli.StringSliceFlag); ok {
+			sf.KeepSpace = true
+		}
 	}
 }
 

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// A test-only command that shows the values of a repeatable flag as the
+// command received them.
+func init() {
+	registerCommand(998, func(e *appEnv) *cli.Command {
+		return &cli.Command{
+			Name:   "slicedump",
+			Hidden: true,
+			Flags:  []cli.Flag{&cli.StringSliceFlag{Name: "item", Aliases: []string{"I"}}},
+			Action: func(c *cli.Context) error {
+				p, err := e.printerFor(c)
+				if err != nil {
+					return err
+				}
+				p.Textf("%q\n", c.StringSlice("item"))
+				return nil
+			},
+		}
+	})
+}
+
+// TestRepeatableFlagsAsTyped: a value of a repeatable flag reaches the
+// command exactly as typed, commas and spaces included, from the command
+// line and from its variable.
+func TestRepeatableFlagsAsTyped(t *testing.T) {
+	out, errs, code := runCLI(t, "slicedump", "-I", "Accept: text/html, application/json", "--item", "  padded  ", "-I", "a,b,,c")
+	if want := `["Accept: text/html, application/json" "  padded  " "a,b,,c"]`; code != 0 || strings.TrimSpace(out) != want {
+		t.Errorf("command line: exit %d out %q err %q, want %s", code, out, errs, want)
+	}
+	// A flag given under two of its names (curl's -H and --header).
+	out, errs, code = runCLI(t, "argdump", "x", "-c", "3", "--count", "5")
+	if want := `count=5 type= short=false args=["x"]`; code != 0 || strings.TrimSpace(out) != want {
+		t.Errorf("-c then --count: exit %d out %q err %q, want %s", code, out, errs, want)
+	}
+	t.Setenv("NETTOOL_SLICEDUMP_ITEM", "If-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT ")
+	out, errs, code = runCLI(t, "slicedump")
+	if want := `["If-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT "]`; code != 0 || strings.TrimSpace(out) != want {
+		t.Errorf("variable: exit %d out %q err %q, want %s", code, out, errs, want)
+	}
+}
+
+// TestRepeatableFlagsOfEveryCommand: the repeatable flags of the real
+// commands, with values that hold commas.
+func TestRepeatableFlagsOfEveryCommand(t *testing.T) {
+	s := getServe(t, false)
+	_, port, _ := net.SplitHostPort(s.Addr())
+	// get -H: header values with commas (lists, HTTP dates).
+	out, errs, code := runCLI(t, "get", "-b", s.URL()+"/mirror",
+		"-H", "Accept: text/html, application/json",
+		"-H", "If-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT")
+	for _, want := range []string{"\r\nAccept: text/html, application/json\r\n", "\r\nIf-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT\r\n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("get -H: exit %d err %q, request lacks %q:\n%s", code, errs, want, out)
+		}
+	}
+	t.Run("env", func(t *testing.T) {
+		t.Setenv("NETTOOL_GET_HEADER", "Accept: text/html, application/json")
+		out, errs, code := runCLI(t, "get", "-b", s.URL()+"/mirror")
+		if code != 0 || !strings.Contains(out, "\r\nAccept: text/html, application/json\r\n") {
+			t.Errorf("NETTOOL_GET_HEADER: exit %d err %q:\n%s", code, errs, out)
+		}
+	})
+	// get --resolve: curl's HOST:PORT:ADDR[,ADDR] is one value.
+	out, errs, code = runCLI(t, "get", "-b", "http://my.test:"+port+"/mirror", "--resolve", "my.test:"+port+":127.0.0.1,127.0.0.1")
+	if code != 0 || !strings.Contains(out, "Host: my.test:"+port+"\r\n") {
+		t.Errorf("get --resolve with two addresses: exit %d err %q out %q", code, errs, out)
+	}
+	// resolve -t: the documented comma list still works.
+	dnsAddr := resolveStartServer(t, resolveZone)
+	out, errs, code = runCLI(t, "resolve", "@"+dnsAddr, "example.test", "-t", "MX,TXT", "+short")
+	if code != 0 || !strings.Contains(out, "10 mail.example.test.") || !strings.Contains(out, `"v=spf1 -all"`) {
+		t.Errorf("resolve -t MX,TXT: exit %d err %q out %q", code, errs, out)
+	}
+	// resolve --server: one server per value, as typed.
+	out, errs, code = runCLI(t, "resolve", "--server", dnsAddr, "example.test", "-t", "MX", "+short")
+	if code != 0 || !strings.Contains(out, "10 mail.example.test.") {
+		t.Errorf("resolve --server: exit %d err %q out %q", code, errs, out)
+	}
+	// serve dns --zone: a file name with a comma.
+	zone := filepath.Join(t.TempDir(), "a,b.zone")
+	if err := os.WriteFile(zone, []byte("$ORIGIN comma.test.\n@ 300 IN SOA ns hm 1 2 3 4 5\n@ 300 IN A 192.0.2.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = runCLI(t, "serve", "dns", "--zone", zone, "--show-zone")
+	if code != 0 || !strings.Contains(out, "192.0.2.1") {
+		t.Errorf("serve dns --zone %s: exit %d err %q out %q", zone, code, errs, out)
+	}
+}
