@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -154,7 +155,7 @@ func newApp(e *appEnv, args []string) *cli.App {
 			return cli.ShowAppHelp(c)
 		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErrorf("%v (see nettool --help)", err)
+			return usageErrorf("%s (see nettool --help)", flagAsTyped(err.Error(), e.args))
 		},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
@@ -186,7 +187,7 @@ func soleCommand(cmds []*cli.Command, args []string) *cli.Command {
 func prepare(e *appEnv, cmd *cli.Command, parent string) {
 	path := strings.TrimSpace(parent + " " + cmd.Name)
 	cmd.OnUsageError = func(c *cli.Context, err error, _ bool) error {
-		return &cmdError{path: path, err: usageErrorf("%v (see nettool %s --help)", err, path)}
+		return &cmdError{path: path, err: usageErrorf("%s (see nettool %s --help)", flagAsTyped(err.Error(), e.args), path)}
 	}
 	if len(cmd.Subcommands) > 0 || cmd.Action == nil {
 		for _, sub := range cmd.Subcommands {
@@ -221,6 +222,38 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 		}
 		return nil
 	}
+}
+
+// flagRef is a flag named in an error of Go's flag package, always with one
+// dash ("not defined: -bogus" for --bogus).
+var flagRef = regexp.MustCompile(`(not defined: |needs an argument: |for flag |value "[^"]*" for )-([^\s:=]+)`)
+
+// flagAsTyped names the flags in a usage error as the user typed them:
+// --bogus for --bogus, -Z for -Z. A flag not found on the command line gets
+// two dashes for a long name and one for a letter.
+func flagAsTyped(msg string, args []string) string {
+	return flagRef.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := flagRef.FindStringSubmatch(m)
+		name := sub[2]
+		dashes := "--"
+		if len(name) == 1 {
+			dashes = "-"
+		}
+		for _, a := range args {
+			if a == "--" {
+				break
+			}
+			if !isFlagToken(a) {
+				continue
+			}
+			t := strings.TrimLeft(a, "-")
+			if t == name || strings.HasPrefix(t, name+"=") {
+				dashes = a[:len(a)-len(t)]
+				break
+			}
+		}
+		return sub[1] + dashes + name
+	})
 }
 
 // keepSpace makes every repeatable string flag keep its value's spaces,

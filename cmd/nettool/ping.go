@@ -232,7 +232,7 @@ func pingCountText(o ping.Options) string {
 	if o.Count == 0 {
 		return fmt.Sprintf("every %v until stopped", o.Interval)
 	}
-	return fmt.Sprintf("%d probes each, every %v", o.Count, o.Interval)
+	return fmt.Sprintf("%s each, every %v", probe.Count(o.Count, "probe", "probes"), o.Interval)
 }
 
 // pingTargetName shows a target as "name (addr)" or "addr", escaped.
@@ -466,7 +466,7 @@ func (v *pingView) summary(res *ping.Result, o ping.Options, unresolved []string
 	} else if len(unresolved) > 0 {
 		run.OK = false
 		run.Failure = probe.FailDNSLookup
-		run.Error = fmt.Sprintf("%d names did not resolve", len(unresolved))
+		run.Error = probe.Count(len(unresolved), "name", "names") + " did not resolve"
 	}
 	switch p.Format() {
 	case output.JSONL:

@@ -514,7 +514,7 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		targets = append(targets, t)
 	}
 	if hostsTotal*cfg.ports.Len() > tcp.MaxScanProbes {
-		return usageErrorf("%d addresses x %d ports is too many connections for one run (at most %d)", hostsTotal, cfg.ports.Len(), tcp.MaxScanProbes)
+		return usageErrorf("%s x %s is too many connections for one run (at most %d)", probe.Count(hostsTotal, "address", "addresses"), probe.Count(cfg.ports.Len(), "port", "ports"), tcp.MaxScanProbes)
 	}
 	var hosts []tcp.ScanHost
 	var unresolved []string
@@ -546,7 +546,7 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 	prog := &tcp.Progress{}
 	prog.Total.Store(int64(len(hosts) * cfg.ports.Len()))
 	if len(hosts) > 0 {
-		p.Info("scanning %d port%s on %d address%s, %d connections at a time, timeout %s", cfg.ports.Len(), tcpPlural(cfg.ports.Len()), len(hosts), map[bool]string{true: "es", false: ""}[len(hosts) != 1], min(conc, len(hosts)*cfg.ports.Len()), cfg.timeout)
+		p.Info("scanning %s on %s, %s at a time, timeout %s", probe.Count(cfg.ports.Len(), "port", "ports"), probe.Count(len(hosts), "address", "addresses"), probe.Count(min(conc, len(hosts)*cfg.ports.Len()), "connection", "connections"), cfg.timeout)
 	}
 	var progMu sync.Mutex
 	progOn := output.IsTerminal(e.stderr) && !p.Quiet() && len(hosts) > 0
@@ -667,10 +667,10 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 			if multi && s.Open == 0 && s.Errors == 0 && !cfg.showClosed {
 				continue
 			}
-			p.TextLine("%s: %d/%d ports scanned in %s: %d open, %d closed, %d filtered, %d errors", s.Address, s.Scanned, s.Ports, tcpSeconds(s.ElapsedMS), s.Open, s.Closed, s.Filtered, s.Errors)
+			p.TextLine("%s: %d/%d ports scanned in %s: %d open, %d closed, %d filtered, %s", s.Address, s.Scanned, s.Ports, tcpSeconds(s.ElapsedMS), s.Open, s.Closed, s.Filtered, probe.Count(s.Errors, "error", "errors"))
 		}
 		if multi {
-			p.TextLine("%d addresses scanned, %d open port%s in all", len(sums), open, tcpPlural(open))
+			p.TextLine("%s scanned, %s in all", probe.Count(len(sums), "address", "addresses"), probe.Count(open, "open port", "open ports"))
 		}
 	}
 	if errs > 0 {
