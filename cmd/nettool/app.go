@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -213,6 +215,9 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 	keepSpace(cmd.Flags)
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
+		if err := checkNumbers(c, cmd.Flags); err != nil {
+			return &cmdError{path: path, err: err}
+		}
 		err := action(c)
 		if e.printer != nil {
 			_ = e.printer.Flush()
@@ -254,6 +259,43 @@ func flagAsTyped(msg string, args []string) string {
 		}
 		return sub[1] + dashes + name
 	})
+}
+
+// checkNumbers holds every numeric flag of every command to one rule: a
+// count, a size, a rate, a ratio or a time is a finite number, 0 or more.
+// NaN slips through every comparison a command makes (--max-ratio NaN
+// turned off the bomb check), so it is refused here, for every flag, from
+// the command line or a variable, before the command runs.
+func checkNumbers(c *cli.Context, flags []cli.Flag) error {
+	for _, f := range flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		bad := ""
+		switch f.(type) {
+		case *cli.IntFlag:
+			if v := c.Int(name); v < 0 {
+				bad = strconv.Itoa(v)
+			}
+		case *cli.Int64Flag:
+			if v := c.Int64(name); v < 0 {
+				bad = strconv.FormatInt(v, 10)
+			}
+		case *cli.Float64Flag:
+			if v := c.Float64(name); math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				bad = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+		case *cli.DurationFlag:
+			if v := c.Duration(name); v < 0 {
+				bad = v.String()
+			}
+		}
+		if bad != "" {
+			return usageErrorf("bad --%s %s: want a finite number, 0 or more", name, bad)
+		}
+	}
+	return nil
 }
 
 // keepSpace makes every repeatable string flag keep its value's spaces,
