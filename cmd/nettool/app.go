@@ -358,10 +358,12 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	if e.printer != nil {
 		return e.printer, nil
 	}
-	// --json and --output: the one given on the command line wins over
-	// the other's variable (NETTOOL_JSON=1 with -o text is text).
+	// --json and --output: the one given the more directly wins: on the
+	// command line, then in the command's own variable, then in the shared
+	// one (NETTOOL_JSON=1 with -o text is text, and so is NETTOOL_JSON=1
+	// with NETTOOL_RESOLVE_OUTPUT=text).
 	name := c.String("output")
-	if c.Bool("json") && (givenOnCommandLine(e.args, "json") || !givenOnCommandLine(e.args, "output", "o")) {
+	if c.Bool("json") && e.flagSource(c, "json") >= e.flagSource(c, "output") {
 		name = "json"
 	}
 	f, err := output.ParseFormat(name)
@@ -374,6 +376,49 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 		Quiet:  c.Bool("quiet"),
 	})
 	return e.printer, nil
+}
+
+// Where a flag's value came from, weakest first.
+const (
+	fromDefault   = iota
+	fromSharedVar // NETTOOL_OUTPUT
+	fromOwnVar    // NETTOOL_RESOLVE_OUTPUT
+	fromArgs      // -o text
+)
+
+// flagSource tells where the flag called name of the running command got
+// its value.
+func (e *appEnv) flagSource(c *cli.Context, name string) int {
+	f := findFlag(c.Command.Flags, name)
+	if f == nil {
+		return fromDefault
+	}
+	if givenOnCommandLine(e.args, f.Names()...) {
+		return fromArgs
+	}
+	vars := flagEnvVars(f)
+	for i, v := range vars {
+		if e.getenv(v) != "" {
+			if i == 0 {
+				return fromOwnVar // addEnvVars puts the command's own first
+			}
+			return fromSharedVar
+		}
+	}
+	return fromDefault
+}
+
+// flagEnvVars returns the variables of a flag, the command's own first.
+func flagEnvVars(f cli.Flag) []string {
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	field := v.Elem().FieldByName("EnvVars")
+	if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
+		return nil
+	}
+	return field.Interface().([]string)
 }
 
 // givenOnCommandLine reports whether a flag called one of names appears in

@@ -97,3 +97,40 @@ func TestRepeatableFlagsOfEveryCommand(t *testing.T) {
 		t.Errorf("serve dns --zone %s: exit %d err %q out %q", zone, code, errs, out)
 	}
 }
+
+// TestOwnVariableBeatsShared: a command's own variable wins over the shared
+// one, also across --json and --output; the command line wins over both.
+func TestOwnVariableBeatsShared(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		args []string
+		json bool
+	}{
+		{map[string]string{"NETTOOL_JSON": "1", "NETTOOL_ARGDUMP_OUTPUT": "text"}, nil, false},
+		{map[string]string{"NETTOOL_OUTPUT": "text", "NETTOOL_ARGDUMP_JSON": "1"}, nil, true},
+		{map[string]string{"NETTOOL_JSON": "1", "NETTOOL_ARGDUMP_JSON": "false"}, nil, false},
+		{map[string]string{"NETTOOL_OUTPUT": "json", "NETTOOL_ARGDUMP_OUTPUT": "text"}, nil, false},
+		{map[string]string{"NETTOOL_ARGDUMP_JSON": "1", "NETTOOL_ARGDUMP_OUTPUT": "text"}, []string{"-o", "text"}, false},
+		{map[string]string{"NETTOOL_ARGDUMP_OUTPUT": "text"}, []string{"--json"}, true},
+		{map[string]string{"NETTOOL_JSON": "1"}, nil, true},
+	}
+	for _, c := range cases {
+		t.Run("", func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			out, errs, code := runCLI(t, append([]string{"argdump", "x"}, c.args...)...)
+			if code != 0 || strings.HasPrefix(out, "{") != c.json {
+				t.Errorf("%v %q: exit %d err %q out %q, want json=%v", c.env, c.args, code, errs, out, c.json)
+			}
+		})
+	}
+	// The case of the issue, with a real command.
+	dnsAddr := resolveStartServer(t, resolveZone)
+	t.Setenv("NETTOOL_JSON", "1")
+	t.Setenv("NETTOOL_RESOLVE_OUTPUT", "text")
+	out, errs, code := runCLI(t, "resolve", "@"+dnsAddr, "example.test", "-t", "MX", "+short")
+	if code != 0 || strings.HasPrefix(out, "{") || !strings.Contains(out, "10 mail.example.test.") {
+		t.Errorf("NETTOOL_JSON=1 NETTOOL_RESOLVE_OUTPUT=text: exit %d err %q out %q", code, errs, out)
+	}
+}
