@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -579,25 +580,21 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		}()
 		stopProg = func() { close(done); wg.Wait() }
 	}
+	// jsonl streams each row as it comes; the text table and the json
+	// document hold the rows sorted by address, then port, as nmap prints
+	// them (they come in the order the connections end).
 	var kept []tcp.PortResult
-	headerDone := false
 	emit := func(r tcp.PortResult) {
 		if r.State != tcp.StateOpen && !cfg.showClosed {
 			return
 		}
 		p.Stream(r)
-		if p.Format() == output.JSON {
+		if p.Format() == output.JSON || p.IsText() {
 			kept = append(kept, r)
-			return
 		}
-		if !p.IsText() {
-			return
-		}
-		progMu.Lock()
-		defer progMu.Unlock()
-		if progOn {
-			fmt.Fprint(e.stderr, "\r\x1b[K")
-		}
+	}
+	headerDone := false
+	row := func(r tcp.PortResult) {
 		if !headerDone {
 			headerDone = true
 			if multi {
@@ -640,6 +637,12 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		}, emit)
 	}
 	stopProg()
+	sort.SliceStable(kept, func(i, j int) bool { return tcpResultLess(kept[i], kept[j]) })
+	if p.IsText() {
+		for _, r := range kept {
+			row(r)
+		}
+	}
 	open, errs := 0, 0
 	for _, s := range sums {
 		open += s.Open
@@ -685,6 +688,23 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		return errFailed
 	}
 	return nil
+}
+
+// tcpResultLess orders scan rows by address (numerically, IPv4 before
+// IPv6), then port.
+func tcpResultLess(a, b tcp.PortResult) bool {
+	if a.Address != b.Address {
+		x, errx := netip.ParseAddr(a.Address)
+		y, erry := netip.ParseAddr(b.Address)
+		if errx == nil && erry == nil {
+			if c := x.Unmap().Compare(y.Unmap()); c != 0 {
+				return c < 0
+			}
+		} else {
+			return a.Address < b.Address
+		}
+	}
+	return a.Port < b.Port
 }
 
 // tcpScanDoc is the json document of a scan.
