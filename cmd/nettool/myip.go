@@ -378,13 +378,27 @@ func myipText(p *output.Printer, rep myipReport, verbose bool) {
 			}
 			if verbose {
 				rows := [][]string{{"    PROVIDER", "RESULT", "TIME", "DETAIL"}}
+				same := map[string]int{} // valid answers per address
+				valid := 0
+				for _, a := range x.Answers {
+					if a.OK {
+						same[a.Address]++
+						valid++
+					}
+				}
 				for _, a := range x.Answers {
 					result, detail := a.Address, ""
 					switch {
 					case a.OK && a.Agrees:
 						detail = "agrees"
-					case a.OK:
+					case a.OK && (x.OK || valid > same[a.Address]):
+						// Only another valid answer can disagree: a
+						// provider that never answered does not.
 						detail = "disagrees"
+					case a.OK && same[a.Address] > 1:
+						detail = "agrees with " + probe.Count(same[a.Address]-1, "other", "others") + ", below the quorum"
+					case a.OK:
+						detail = "the only valid answer, below the quorum"
 					default:
 						result = a.Failure
 						detail = a.Error
