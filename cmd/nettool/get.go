@@ -214,9 +214,9 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		}
 	}
 	if f := c.String("cacert"); f != "" {
-		pemBytes, err := readFileLimited(f, 16<<20)
+		pemBytes, err := readFileLimited(e.ctx, f, 16<<20)
 		if err != nil {
-			return t, o, usageErrorf("cannot read --cacert: %v", err)
+			return t, o, inputError(err, "cannot read --cacert: %v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pemBytes) {

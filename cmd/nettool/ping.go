@@ -138,8 +138,11 @@ var pingResolver *net.Resolver
 func pingReadHostFile(e *appEnv, name string) ([]string, error) {
 	r := e.stdinReader()
 	if name != "-" {
-		f, err := os.Open(name)
+		f, err := openInput(e.ctx, name)
 		if err != nil {
+			if e.ctx.Err() != nil {
+				return nil, errInterrupted
+			}
 			return nil, probe.Usagef("--file: %v", err)
 		}
 		defer f.Close()

@@ -145,9 +145,9 @@ func tcpParse(c *cli.Context) (*tcpConfig, error) {
 			}
 		}
 		if f := c.String("cacert"); f != "" {
-			pem, err := readFileLimited(f, 16<<20)
+			pem, err := readFileLimited(c.Context, f, 16<<20)
 			if err != nil {
-				return nil, usageErrorf("cannot read --cacert: %v", err)
+				return nil, inputError(err, "cannot read --cacert: %v", err)
 			}
 			t.Roots = x509.NewCertPool()
 			if !t.Roots.AppendCertsFromPEM(pem) {
@@ -358,9 +358,19 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 	}
 	if cfg.wait > 0 {
 		elapsed := tcpDur(time.Since(s.Start))
-		if s.OK {
+		switch {
+		case s.OK:
 			p.TextLine("%s is open after %s (%d attempt%s)", output.Escape(hp.String()), elapsed, st.Attempts, tcpPlural(st.Attempts))
-		} else {
+		case ctx.Err() != nil:
+			// Stopped before --wait ran out: say so, not "did not open
+			// within" a time that has not passed.
+			s.Failure, s.Error = probe.FailCanceled, "interrupted after "+elapsed+" of --wait "+cfg.wait.String()
+			line := fmt.Sprintf("%s: interrupted after %s of --wait %s, not open yet (%d attempt%s", output.Escape(hp.String()), elapsed, cfg.wait, st.Attempts, tcpPlural(st.Attempts))
+			if st.Attempts > 0 {
+				line += ", last: " + tcpReason(&last)
+			}
+			p.TextLine("%s)", line)
+		default:
 			p.TextLine("%s did not open within %s (%d attempt%s, last: %s)", output.Escape(hp.String()), cfg.wait, st.Attempts, tcpPlural(st.Attempts), tcpReason(&last))
 		}
 		return finish()
