@@ -146,9 +146,7 @@ func newApp(e *appEnv, args []string) *cli.App {
 		// comma list (resolve -t A,MX, tcp -p 22,80) split it themselves.
 		DisableSliceFlagSeparator: true,
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodeHelp +
-			"\nENVIRONMENT:\n   Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is\n" +
-			"   NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR\n" +
-			"   and NETTOOL_QUIET. A flag on the command line wins. NO_COLOR turns colour off.\n",
+			"\nENVIRONMENT:\n   " + strings.Join(envHelp, "\n   ") + "\n",
 		Commands: cmds,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

@@ -34,3 +34,24 @@ func TestVersionModifiedField(t *testing.T) {
 		t.Errorf("VCS-stamped build without \"modified\": %s", out)
 	}
 }
+
+// TestManPageHasHelpSections: the man page and the markdown reference have
+// the exit codes and the environment that --help shows.
+func TestManPageHasHelpSections(t *testing.T) {
+	help, _, _ := runCLI(t, "--help")
+	man, _, code := runCLI(t, "docs", "--man")
+	md, _, _ := runCLI(t, "docs", "--markdown")
+	if code != 0 || !strings.Contains(man, "\n.SH EXIT STATUS\n") || !strings.Contains(man, "\n.SH ENVIRONMENT\n") || !strings.Contains(md, "\n# EXIT STATUS\n") {
+		t.Fatalf("man page or reference lacks EXIT STATUS / ENVIRONMENT:\n%s", man[max(0, len(man)-2000):])
+	}
+	for _, c := range exitCodes {
+		if !strings.Contains(man, `\fB`+c.code+`\fP`) || !strings.Contains(md, "| "+c.code+" | ") || !strings.Contains(help, "   "+c.code+" ") {
+			t.Errorf("exit code %s missing from --help, the man page or the reference", c.code)
+		}
+	}
+	for _, w := range []string{"NETTOOL_<COMMAND>_<FLAG>", "NO_COLOR turns colour off"} {
+		if !strings.Contains(help, w) || !strings.Contains(man, w) || !strings.Contains(md, w) {
+			t.Errorf("%q missing from --help, the man page or the reference", w)
+		}
+	}
+}
