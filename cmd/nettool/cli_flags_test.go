@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/nettool/nettool/serve"
 )
 
 // A test-only command that shows the values of a repeatable flag as the
@@ -86,6 +90,25 @@ func TestRepeatableFlagsOfEveryCommand(t *testing.T) {
 	out, errs, code = runCLI(t, "resolve", "--server", dnsAddr, "example.test", "-t", "MX", "+short")
 	if code != 0 || !strings.Contains(out, "10 mail.example.test.") {
 		t.Errorf("resolve --server: exit %d err %q out %q", code, errs, out)
+	}
+	// tcp --send and -p: data with commas and spaces goes as typed; the
+	// port list is split by tcp itself.
+	echo, err := serve.EchoListen("127.0.0.1:0", serve.EchoOptions{Chunk: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = echo.Serve(ctx); close(served) }()
+	defer func() { cancel(); echo.Close(); <-served }()
+	out, errs, code = runCLI(t, "tcp", echo.Addr().String(), "--send", "a, b ,c  ")
+	if code != 0 || !strings.Contains(out, `sent 9 bytes: "a, b ,c  "`) {
+		t.Errorf("tcp --send with commas: exit %d err %q out %q", code, errs, out)
+	}
+	_, echoPort, _ := net.SplitHostPort(echo.Addr().String())
+	out, errs, code = runCLI(t, "tcp", "127.0.0.1", "-p", echoPort+","+port)
+	if code != 0 || len(regexp.MustCompile(`(?m)^\d+/tcp +open `).FindAllString(out, -1)) != 2 {
+		t.Errorf("tcp -p %s,%s: exit %d err %q out %q", echoPort, port, code, errs, out)
 	}
 	// serve dns --zone: a file name with a comma.
 	zone := filepath.Join(t.TempDir(), "a,b.zone")
