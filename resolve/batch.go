@@ -825,7 +825,7 @@ func (s *udpSock) sweep(now time.Time, canceled bool, tries int, timeout time.Du
 			res.fail(context.Canceled)
 		} else {
 			res.fail(context.DeadlineExceeded)
-			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s.server, sl.tries, timeout)
+			res.Error = fmt.Sprintf("no reply from %s in %s of %s", s.server, probe.Count(sl.tries, "try", "tries"), timeout)
 		}
 		res.ElapsedMS = probe.Millis(now.Sub(sl.start))
 		sl.used = false

@@ -232,10 +232,10 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 		}
 		res.fail(err)
 		if res.Failure == probe.FailTimeout {
-			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s, res.Tries, timeout)
+			res.Error = fmt.Sprintf("no reply from %s in %s of %s", s, probe.Count(res.Tries, "try", "tries"), timeout)
 			var ie *ignoredError
 			if errors.As(err, &ie) {
-				res.Error += fmt.Sprintf(" (ignored %d reply(s): %s)", ie.ignored, ie.why)
+				res.Error += fmt.Sprintf(" (ignored %s: %s)", probe.Count(ie.ignored, "reply", "replies"), ie.why)
 			}
 		}
 		return res
