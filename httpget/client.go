@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -19,8 +20,12 @@ import (
 
 // Failure codes of get beyond probe's shared ones.
 const (
-	FailTooManyRedirects = "too_many_redirects"
-	FailBodyTooLarge     = "body_too_large"
+	FailTooManyRedirects   = "too_many_redirects"
+	FailBodyTooLarge       = "body_too_large"      // over Limits.MaxBody (--max-size)
+	FailDecompressionRatio = "decompression_ratio" // over Limits.MaxRatio (--max-ratio)
+	FailHeadTooLarge       = "head_too_large"      // over Limits.MaxHeadBytes or MaxFields, or too many 1xx
+	FailIncomplete         = "incomplete"          // the connection closed before the response ended
+	FailWriteError         = "write_error"         // the body could not be written to Options.Sink
 )
 
 // Options configure one get.
@@ -169,6 +174,9 @@ func (r *Result) Final() *Exchange {
 // Get runs the exchange described by t and o. It returns an error only for
 // bad input; a failed exchange is a Result with OK=false.
 func Get(ctx context.Context, t Target, o Options) (*Result, error) {
+	if r := o.Limits.MaxRatio; math.IsNaN(r) || math.IsInf(r, 0) {
+		return nil, probe.Usagef("bad decompression ratio cap %v: want a finite number (negative: no cap)", r)
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
@@ -301,7 +309,17 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	ms := func() float64 { return probe.Millis(time.Since(start)) }
 	fail := func(err error) *Exchange {
 		x.Meta.Fail(err)
-		if errors.Is(err, ErrProtocol) {
+		var le *LimitError
+		var se *SinkError
+		var ie *incompleteError
+		switch {
+		case errors.As(err, &se):
+			x.Failure = FailWriteError
+		case errors.As(err, &le):
+			x.Failure = le.Code
+		case errors.As(err, &ie):
+			x.Failure = FailIncomplete
+		case errors.Is(err, ErrProtocol):
 			x.Failure = probe.FailProtocol
 		}
 		x.Timings.Total = ms()
