@@ -5,9 +5,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -246,8 +246,8 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 	if show == 0 || show > 1<<30 {
 		show = 1 << 30
 	}
-	if c.Float64("max-ratio") < 0 {
-		return t, o, usageErrorf("--max-ratio must be 0 or more")
+	if r := c.Float64("max-ratio"); math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+		return t, o, usageErrorf("bad --max-ratio %v: want a finite number, 0 or more (0: no limit)", r)
 	}
 	o.Limits = httpget.Limits{MaxHeadBytes: int(head), MaxBody: maxSize, MaxRatio: c.Float64("max-ratio"), KeepBody: int(show), KeepRaw: int(show)}
 	if maxSize == 0 {
@@ -277,20 +277,13 @@ func getRun(e *appEnv, c *cli.Context) error {
 	}
 	stdoutTTY := output.IsTerminal(e.stdout)
 	o.Fail = c.Bool("fail")
-	var outFile *os.File
+	var out *getOutFile
 	if f := c.String("out-file"); f != "" {
-		// The body goes to a temporary file beside FILE, renamed over it
-		// only when the transfer succeeded: a failed one leaves FILE as it
-		// was.
-		outFile, err = os.CreateTemp(filepath.Dir(f), "."+filepath.Base(f)+".nettool-*")
-		if err != nil {
-			return usageErrorf("cannot write --out-file: %v", err)
+		if out, err = getOpenOut(e.ctx, f); err != nil {
+			return err
 		}
-		defer func() {
-			outFile.Close()
-			os.Remove(outFile.Name()) // gone already when renamed
-		}()
-		o.Sink = outFile
+		defer out.abort() // nothing once committed
+		o.Sink = out
 	} else if bodyOnly && !stdoutTTY {
 		o.Sink = p.Stdout()
 	}
@@ -305,7 +298,14 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if pr.w != nil {
 		// Show each stage as it happens: a person watching a slow server
 		// sees the connection and the request at once.
-		o.Observe = func(x *httpget.Exchange, st httpget.Stage) { pr.stage(x, st, true) }
+		o.Observe = func(x *httpget.Exchange, st httpget.Stage) {
+			if out != nil && st == httpget.StageDone && x.Location == "" {
+				// The last hop's summary says what became of FILE: it is
+				// printed once FILE is committed or left alone.
+				return
+			}
+			pr.stage(x, st, true)
+		}
 	}
 	res, err := httpget.Get(e.ctx, t, o)
 	if err != nil {
@@ -315,18 +315,17 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if c.Bool("fail") && res.OK && res.Status >= 400 {
 		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
 	}
-	if outFile != nil {
-		if err := outFile.Close(); err != nil {
-			return probe.Localf("writing --out-file: %v", err)
+	var outErr error
+	if out != nil {
+		outErr = out.WriteError()
+		ok := res.OK && outErr == nil
+		if ok {
+			outErr = out.commit()
+			ok = outErr == nil
+		} else {
+			out.abort()
 		}
-		if res.OK {
-			if err := os.Chmod(outFile.Name(), 0o644); err != nil {
-				return probe.Localf("writing --out-file: %v", err)
-			}
-			if err := os.Rename(outFile.Name(), c.String("out-file")); err != nil {
-				return probe.Localf("writing --out-file: %v", err)
-			}
-		}
+		pr.outHop, pr.outTouched, pr.outFailed = last, out.Touched(), !ok
 	}
 	switch {
 	case !p.IsText():
@@ -348,6 +347,9 @@ func getRun(e *appEnv, c *cli.Context) error {
 			p.Warn("nettool: get: warning: %s: %s", v.Code, output.Escape(v.Message))
 		}
 	}
+	if outErr != nil {
+		return outErr
+	}
 	if !res.OK {
 		if e.ctx.Err() != nil {
 			return errInterrupted
@@ -363,15 +365,21 @@ func getRun(e *appEnv, c *cli.Context) error {
 }
 
 type getPrinter struct {
-	p        *output.Printer
-	w        io.Writer
-	tty      bool
-	raw      bool
-	outFile  string
-	done     map[*httpget.Exchange]httpget.Stage // stages already printed
-	hops     int
-	follow   bool // -L: number the hops
-	withBody bool // the body belongs in the journey (not with -b)
+	p       *output.Printer
+	w       io.Writer
+	tty     bool
+	raw     bool
+	outFile string
+	// outHop is the hop whose body went to -O FILE; outTouched says FILE
+	// was written (committed, or a device/FIFO written through), outFailed
+	// that the transfer or the writing failed.
+	outHop     *httpget.Exchange
+	outTouched bool
+	outFailed  bool
+	done       map[*httpget.Exchange]httpget.Stage // stages already printed
+	hops       int
+	follow     bool // -L: number the hops
+	withBody   bool // the body belongs in the journey (not with -b)
 }
 
 // stage prints what an exchange has reached, once.
@@ -394,7 +402,7 @@ func (g *getPrinter) stage(x *httpget.Exchange, st httpget.Stage, live bool) {
 			}
 		case httpget.StageDone:
 			if r := x.Response; r != nil {
-				g.response(r, g.withBody)
+				g.response(x, r, g.withBody)
 			}
 			if (x.Response != nil || x.Connection != nil) && !g.p.Quiet() {
 				g.timings(x)
@@ -542,7 +550,7 @@ func (g *getPrinter) request(raw []byte) {
 	}
 }
 
-func (g *getPrinter) response(r *httpget.Response, withBody bool) {
+func (g *getPrinter) response(x *httpget.Exchange, r *httpget.Response, withBody bool) {
 	if g.raw {
 		for _, l := range getSplitLines(r.Raw) {
 			g.line("< %s", output.EscapeBytes(l))
@@ -561,7 +569,7 @@ func (g *getPrinter) response(r *httpget.Response, withBody bool) {
 			g.line("< %s: %s   (trailer)", output.Escape(f.Name), output.Escape(f.Value))
 		}
 	}
-	g.bodySummary(r)
+	g.bodySummary(x, r)
 }
 
 // head prints the status line and fields as received.
@@ -571,7 +579,7 @@ func (g *getPrinter) head(r *httpget.Response) {
 	}
 }
 
-func (g *getPrinter) bodySummary(r *httpget.Response) {
+func (g *getPrinter) bodySummary(x *httpget.Exchange, r *httpget.Response) {
 	if !r.HTTP {
 		g.info("Reply: %d bytes", r.BodyBytes)
 		return
@@ -595,8 +603,15 @@ func (g *getPrinter) bodySummary(r *httpget.Response) {
 	if len(r.Trailers) > 0 {
 		parts = append(parts, fmt.Sprintf("%d trailer fields", len(r.Trailers)))
 	}
-	if g.outFile != "" {
-		parts = append(parts, "written to "+output.Escape(g.outFile))
+	if g.outFile != "" && x == g.outHop {
+		switch {
+		case g.outTouched && g.outFailed:
+			parts = append(parts, "written in part to "+output.Escape(g.outFile))
+		case g.outTouched:
+			parts = append(parts, "written to "+output.Escape(g.outFile))
+		default:
+			parts = append(parts, output.Escape(g.outFile)+" not written")
+		}
 	}
 	if !r.Complete && r.Framing != "none" {
 		parts = append(parts, "INCOMPLETE")
