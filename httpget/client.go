@@ -194,10 +194,20 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 	res := &Result{Meta: probe.Meta{Type: "http", Target: t.String(), Start: time.Now()}}
 	spec := o.Request
 	cur := t
-	origHost := t.Host
 	for hop := 0; ; hop++ {
 		final := !o.Follow
-		x := doOne(ctx, cur, spec, o, final)
+		hopSpec, hopOpts := spec, o
+		if !sameOrigin(cur, t) {
+			// Credentials given for the first URL go to its origin only
+			// (scheme, host and port), as curl does since CVE-2022-27776.
+			hopSpec.Edits = dropEdits(spec.Edits, "authorization", "cookie", "proxy-authorization")
+		}
+		if !sameHost(cur, t) {
+			// So do a Host field and --sni, which name the first host.
+			hopSpec.Edits = dropEdits(hopSpec.Edits, "host")
+			hopOpts.SNI = ""
+		}
+		x := doOne(ctx, cur, hopSpec, hopOpts, final)
 		res.Hops = append(res.Hops, x)
 		res.URL = x.URL
 		if x.Response != nil {
@@ -229,9 +239,6 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 			spec.Method, spec.Body, spec.HasBody = "GET", nil, false
 			spec.Edits = dropEdits(spec.Edits, "content-type", "content-length")
 		}
-		if next.Host != origHost {
-			spec.Edits = dropEdits(spec.Edits, "authorization", "cookie", "proxy-authorization")
-		}
 		cur = next
 	}
 	last := res.Final()
@@ -239,6 +246,20 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 	res.Failure, res.Error = last.Failure, last.Error
 	res.ElapsedMS = probe.Millis(time.Since(res.Start))
 	return res, nil
+}
+
+// sameHost compares host names case-insensitively and IP addresses by value.
+func sameHost(a, b Target) bool {
+	if x, err := netip.ParseAddr(a.Host); err == nil {
+		y, err := netip.ParseAddr(b.Host)
+		return err == nil && x == y
+	}
+	return strings.EqualFold(a.Host, b.Host)
+}
+
+// sameOrigin is RFC 6454's origin: scheme, host and port.
+func sameOrigin(a, b Target) bool {
+	return a.Scheme == b.Scheme && a.Port == b.Port && sameHost(a, b)
 }
 
 func effectiveMethod(s RequestSpec) string {
