@@ -7,10 +7,14 @@ import (
 	"github.com/nettool/nettool/probe"
 )
 
-// Field is one header field, name and value as sent or received.
+// Field is one header field, name and value as sent or received (the value
+// without the whitespace around it).
 type Field struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+	// raw, when set, is what follows the colon on the wire, exactly as the
+	// user typed it in -H (spaces kept, as curl sends it).
+	raw string
 }
 
 // HeaderEdit is one -H argument: "Name: value" adds or replaces, "Name:"
@@ -18,7 +22,8 @@ type Field struct {
 // (curl's syntax).
 type HeaderEdit struct {
 	Name   string
-	Value  string
+	Value  string // without surrounding whitespace
+	Raw    string // everything after the colon, as typed; sent as it is
 	Remove bool
 }
 
@@ -41,16 +46,17 @@ func ParseHeaderEdit(s string) (HeaderEdit, error) {
 		}
 		return HeaderEdit{Name: name}, nil
 	}
-	value := strings.Trim(s[i+1:], " \t")
+	raw := s[i+1:]
+	value := strings.Trim(raw, " \t")
 	if value == "" {
 		return HeaderEdit{Name: name, Remove: true}, nil
 	}
-	for j := 0; j < len(value); j++ {
-		if c := value[j]; c < 0x20 && c != '\t' || c == 0x7f {
+	for j := 0; j < len(raw); j++ {
+		if c := raw[j]; c < 0x20 && c != '\t' || c == 0x7f {
 			return HeaderEdit{}, probe.Usagef("bad header %q: control character in value", s)
 		}
 	}
-	return HeaderEdit{Name: name, Value: value}, nil
+	return HeaderEdit{Name: name, Value: value, Raw: raw}, nil
 }
 
 func isToken(s string) bool {
@@ -109,15 +115,15 @@ func (s RequestSpec) Build(t Target) Request {
 		ua = "nettool"
 	}
 	h := []Field{
-		{"Host", t.HostHeader()},
-		{"User-Agent", ua},
-		{"Accept", "*/*"},
-		{"Accept-Encoding", "gzip, deflate"},
-		{"Connection", "close"},
+		{Name: "Host", Value: t.HostHeader()},
+		{Name: "User-Agent", Value: ua},
+		{Name: "Accept", Value: "*/*"},
+		{Name: "Accept-Encoding", Value: "gzip, deflate"},
+		{Name: "Connection", Value: "close"},
 	}
 	if s.HasBody {
-		h = append(h, Field{"Content-Length", strconv.Itoa(len(s.Body))})
-		h = append(h, Field{"Content-Type", "application/x-www-form-urlencoded"})
+		h = append(h, Field{Name: "Content-Length", Value: strconv.Itoa(len(s.Body))})
+		h = append(h, Field{Name: "Content-Type", Value: "application/x-www-form-urlencoded"})
 	}
 	replaced := map[string]bool{}
 	for _, e := range s.Edits {
@@ -131,12 +137,12 @@ func (s RequestSpec) Build(t Target) Request {
 			// later ones with the same name are added.
 			replaced[key] = true
 			if i := indexField(h, key); i >= 0 {
-				h[i] = Field{e.Name, e.Value}
+				h[i] = Field{Name: e.Name, Value: e.Value, raw: e.Raw}
 				h = append(h[:i+1], removeField(h[i+1:], key)...)
 				continue
 			}
 		}
-		h = append(h, Field{e.Name, e.Value})
+		h = append(h, Field{Name: e.Name, Value: e.Value, raw: e.Raw})
 	}
 	return Request{Method: method, Target: t.Path, Version: version, Headers: h, Body: s.Body}
 }
@@ -165,7 +171,11 @@ func (r Request) Bytes() []byte {
 	var b strings.Builder
 	b.WriteString(r.Method + " " + r.Target + " " + r.Version + "\r\n")
 	for _, f := range r.Headers {
-		b.WriteString(f.Name + ": " + f.Value + "\r\n")
+		if f.raw != "" {
+			b.WriteString(f.Name + ":" + f.raw + "\r\n")
+		} else {
+			b.WriteString(f.Name + ": " + f.Value + "\r\n")
+		}
 	}
 	b.WriteString("\r\n")
 	b.Write(r.Body)

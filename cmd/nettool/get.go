@@ -533,7 +533,7 @@ func (g *getPrinter) request(raw []byte) {
 		if g.raw {
 			g.line("> %s", output.EscapeBytes(l))
 		} else {
-			g.line("%s", strings.TrimRight("> "+output.EscapeBytes(getTrimEOL(l)), " "))
+			g.line("%s", getPrefixed(">", output.EscapeBytes(getTrimEOL(l))))
 		}
 	}
 	if len(body) > 0 {
@@ -575,8 +575,17 @@ func (g *getPrinter) response(x *httpget.Exchange, r *httpget.Response, withBody
 // head prints the status line and fields as received.
 func (g *getPrinter) head(r *httpget.Response) {
 	for _, l := range r.HeadLines {
-		g.line("%s", strings.TrimRight("< "+output.EscapeBytes(getTrimEOL(l)), " "))
+		g.line("%s", getPrefixed("<", output.EscapeBytes(getTrimEOL(l))))
 	}
+}
+
+// getPrefixed is one line of the exchange as sent or received, trailing
+// spaces kept (as curl -v shows them); an empty line is the marker alone.
+func getPrefixed(mark, l string) string {
+	if l == "" {
+		return mark
+	}
+	return mark + " " + l
 }
 
 func (g *getPrinter) bodySummary(x *httpget.Exchange, r *httpget.Response) {
