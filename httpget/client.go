@@ -26,6 +26,7 @@ const (
 	FailHeadTooLarge       = "head_too_large"      // over Limits.MaxHeadBytes or MaxFields, or too many 1xx
 	FailIncomplete         = "incomplete"          // the connection closed before the response ended
 	FailWriteError         = "write_error"         // the body could not be written to Options.Sink
+	FailRequestBody        = "request_body_error"  // the request body could not be read (RequestSpec.BodyFile)
 )
 
 // Options configure one get.
@@ -140,10 +141,12 @@ type Exchange struct {
 	Connection *Connection `json:"connect,omitempty"`
 	TLS        *TLSInfo    `json:"tls,omitempty"`
 	Request    *Request    `json:"request,omitempty"`
-	RawRequest []byte      `json:"-"`
-	Response   *Response   `json:"response,omitempty"`
-	Timings    Timings     `json:"timings"`
-	Location   string      `json:"location,omitempty"` // the next hop's URL
+	RawRequest []byte      `json:"-"` // the head and at most Limits.KeepRaw body bytes
+	// RawRequestCut: the body sent was longer than RawRequest shows.
+	RawRequestCut bool      `json:"raw_request_truncated,omitempty"`
+	Response      *Response `json:"response,omitempty"`
+	Timings       Timings   `json:"timings"`
+	Location      string    `json:"location,omitempty"` // the next hop's URL
 }
 
 // Violations of this hop's response.
@@ -236,7 +239,7 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 		res.Redirects++
 		st := x.Response.Status
 		if st == 303 && !strings.EqualFold(spec.Method, "HEAD") || (st == 301 || st == 302) && strings.EqualFold(effectiveMethod(spec), "POST") {
-			spec.Method, spec.Body, spec.HasBody = "GET", nil, false
+			spec.Method, spec.Body, spec.HasBody, spec.BodyFile = "GET", nil, false, nil
 			spec.Edits = dropEdits(spec.Edits, "content-type", "content-length")
 		}
 		cur = next
@@ -332,10 +335,13 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 		x.Meta.Fail(err)
 		var le *LimitError
 		var se *SinkError
+		var src *SourceError
 		var ie *incompleteError
 		switch {
 		case errors.As(err, &se):
 			x.Failure = FailWriteError
+		case errors.As(err, &src):
+			x.Failure = FailRequestBody
 		case errors.As(err, &le):
 			x.Failure = le.Code
 		case errors.As(err, &ie):
@@ -390,11 +396,16 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	// Request.
 	req := spec.Build(t)
 	x.Request = &req
-	x.RawRequest = req.Bytes()
 	x.Timings.PreTransfer = ms()
-	_, werr := rw.Write(x.RawRequest)
+	shown, werr := req.send(rw, o.Limits.withDefaults().KeepRaw)
+	x.RawRequest = shown
+	x.RawRequestCut = int64(len(shown)) < int64(len(req.Head()))+req.BodyBytes
 	x.Timings.PostTransfer = ms()
 	observe(StageSent)
+	var se *SourceError
+	if errors.As(werr, &se) {
+		return fail(werr)
+	}
 	// Response.
 	tr := &timedReader{c: rw, deadline: deadlineOf(ctx)}
 	p := &Parser{Limits: o.Limits, NotHTTP: func() {

@@ -176,20 +176,30 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 			if err != nil {
 				return t, o, usageErrorf("cannot read --data-file: %v", err)
 			}
-			defer fh.Close()
-			r = fh
-		}
-		b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
-		if err != nil {
-			if e.ctx.Err() != nil {
-				return t, o, errInterrupted
+			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+				// Streamed from the file as it is sent, never held in
+				// memory; getRun closes it.
+				spec.BodyFile, spec.BodySize, spec.HasBody = fh, st.Size(), true
+			} else {
+				defer fh.Close()
+				r = fh
 			}
-			return t, o, usageErrorf("cannot read --data-file: %v", err)
 		}
-		if len(b) > 64<<20 {
-			return t, o, usageErrorf("--data-file is larger than 64 MiB")
+		if spec.BodyFile == nil {
+			// A pipe or stdin: read first (its length goes in
+			// Content-Length), at most 64 MiB.
+			b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
+			if err != nil {
+				if e.ctx.Err() != nil {
+					return t, o, errInterrupted
+				}
+				return t, o, usageErrorf("cannot read --data-file: %v", err)
+			}
+			if len(b) > 64<<20 {
+				return t, o, usageErrorf("--data-file from a pipe or stdin is larger than 64 MiB (a regular file has no limit)")
+			}
+			spec.Body, spec.HasBody = b, true
 		}
-		spec.Body, spec.HasBody = b, true
 	}
 	o.Request = spec
 	o.Timeout, o.ConnectTimeout = c.Duration("timeout"), c.Duration("connect-timeout")
@@ -265,6 +275,9 @@ func getRun(e *appEnv, c *cli.Context) error {
 		return err
 	}
 	t, o, err := getOptions(e, c)
+	if f, ok := o.Request.BodyFile.(*os.File); ok {
+		defer f.Close()
+	}
 	if err != nil {
 		return err
 	}
@@ -394,7 +407,7 @@ func (g *getPrinter) stage(x *httpget.Exchange, st httpget.Stage, live bool) {
 		switch s {
 		case httpget.StageSent:
 			if len(x.RawRequest) > 0 {
-				g.request(x.RawRequest)
+				g.request(x)
 			}
 		case httpget.StageHead:
 			if !g.raw && x.Response != nil && x.Response.HTTP {
@@ -524,7 +537,8 @@ func getTrimEOL(l []byte) []byte {
 	return bytes.TrimSuffix(l, []byte("\r"))
 }
 
-func (g *getPrinter) request(raw []byte) {
+func (g *getPrinter) request(x *httpget.Exchange) {
+	raw := x.RawRequest
 	head, body := raw, []byte(nil)
 	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
 		head, body = raw[:i+4], raw[i+4:]
@@ -544,9 +558,16 @@ func (g *getPrinter) request(raw []byte) {
 				g.line("> %s", output.EscapeBytes(getTrimEOL(l)))
 			}
 		}
-		if !g.raw {
-			g.info("Request body: %d bytes", len(body))
-		}
+	}
+	n := int64(len(body))
+	if x.Request != nil {
+		n = x.Request.BodyBytes
+	}
+	if x.RawRequestCut {
+		g.info("... %d more request body bytes not shown (--show-max)", n-int64(len(body)))
+	}
+	if n > 0 && !g.raw {
+		g.info("Request body: %d bytes", n)
 	}
 }
 
