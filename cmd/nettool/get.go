@@ -43,9 +43,13 @@ breaks RFC 9112 (conflicting Content-Length, Transfer-Encoding with
 Content-Length, bare LF, obs-fold, bad chunk sizes, HTTP/0.9 or a non-HTTP
 reply) is still shown, with a warning per violation, and exits 1.
 
+-O FILE writes through a device, a FIFO or a symlink's target, as curl -o;
+a regular file is replaced only when the transfer succeeded.
+
 Exit: 0 for a complete HTTP response (any status unless --fail), 1 for
-connection failures, timeouts, malformed or oversized responses (and status
->= 400 with --fail), 2 for bad URLs and flags.`
+connection failures, timeouts, malformed, incomplete or oversized responses
+(and status >= 400 with --fail), 2 for bad URLs and flags, 3 when -O FILE
+cannot be written.`
 
 func init() {
 	registerCommand(400, func(e *appEnv) *cli.Command {
