@@ -99,6 +99,11 @@ func getOpenOut(ctx context.Context, path string) (*getOutFile, error) {
 	case st.IsDir():
 		return nil, usageErrorf("cannot write --out-file %s: it is a directory", path)
 	case st.Mode().IsRegular():
+		// A file nettool may not write is not replaced either (curl's
+		// open fails the same way).
+		if err := unix.Access(target, unix.W_OK); err != nil {
+			return nil, usage(err)
+		}
 		o.regular = true
 		if err := o.createTemp(true, st.Mode().Perm(), usage); err != nil {
 			return nil, err

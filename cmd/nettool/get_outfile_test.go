@@ -254,3 +254,39 @@ func TestGetOutFileSIGPIPE(t *testing.T) {
 	}
 	getNoTemp(t, dir)
 }
+
+// A regular file the user may not write is not replaced behind its back
+// by the rename: -O fails as curl -o does. Run as nobody (root may write
+// anything).
+func TestGetOutFileReadOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run nettool as another user")
+	}
+	s := getServe(t, false)
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // the test's own directories
+	os.Chmod(dir, 0o777)
+	bin := filepath.Join(dir, "nettool")
+	b, err := os.ReadFile(nettoolBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(bin, b, 0o755)
+	f := filepath.Join(dir, "ro.txt")
+	os.WriteFile(f, []byte("keep\n"), 0o444)
+	os.Chown(f, 65534, 65534)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "get", s.URL()+"/ip", "-O", f, "-q")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || errb.String() != "nettool: get: cannot write --out-file "+f+": permission denied\n" {
+		t.Fatalf("read-only FILE: %v stderr %q", err, errb.String())
+	}
+	if b, _ := os.ReadFile(f); string(b) != "keep\n" {
+		t.Fatalf("FILE holds %q", b)
+	}
+}
