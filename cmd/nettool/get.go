@@ -343,6 +343,10 @@ func getRun(e *appEnv, c *cli.Context) error {
 			out.abort()
 		}
 		pr.outHop, pr.outTouched, pr.outFailed = last, out.Touched(), !ok
+		if outErr != nil {
+			// The exchange went well, FILE did not: --json says so too.
+			res.OK, res.Failure, res.Error = false, httpget.FailWriteError, outErr.Error()
+		}
 	}
 	switch {
 	case !p.IsText():

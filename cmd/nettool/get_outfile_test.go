@@ -193,6 +193,10 @@ func TestGetOutFileDevice(t *testing.T) {
 	if !strings.Contains(out, "written in part to "+full) {
 		t.Fatalf("full device: journey does not say the write failed:\n%s", out)
 	}
+	out, _, code = runCLI(t, "get", s.URL()+"/bytes/300000", "-O", full, "--json")
+	if code != exitLocal || !strings.Contains(out, `"ok": false,`) || !strings.Contains(out, `"failure": "write_error",`) {
+		t.Fatalf("full device, --json: exit %d\n%.600s", code, out)
+	}
 }
 
 // A failed transfer leaves a regular FILE as it was and says so: never
