@@ -110,10 +110,8 @@ func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
 }
 
 func init() {
-	cli.VersionFlag = &namedBoolFlag{BoolFlag: &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}, names: []string{"version", "V"}}
-	if hf, ok := cli.HelpFlag.(*cli.BoolFlag); ok {
-		cli.HelpFlag = &namedBoolFlag{BoolFlag: hf, names: append([]string{hf.Name}, hf.Aliases...)}
-	}
+	cli.VersionFlag = withCachedNames(&cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"})
+	cli.HelpFlag = withCachedNames(cli.HelpFlag)
 }
 
 // envPrefix starts every flag's environment variable. A command's flags are
@@ -313,7 +311,7 @@ func checkNumbers(c *cli.Context, flags []cli.Flag) error {
 			continue
 		}
 		bad := ""
-		switch f.(type) {
+		switch plainFlag(f).(type) {
 		case *cli.IntFlag:
 			if v := c.Int(name); v < 0 {
 				bad = strconv.Itoa(v)
@@ -450,7 +448,7 @@ func (e *appEnv) flagSource(c *cli.Context, name string) int {
 
 // flagEnvVars returns the variables of a flag, the command's own first.
 func flagEnvVars(f cli.Flag) []string {
-	v := reflect.ValueOf(f)
+	v := reflect.ValueOf(plainFlag(f))
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return nil
 	}
@@ -613,75 +611,4 @@ func oneLine(s string) string {
 		s = s[:i]
 	}
 	return output.EscapeLine(s)
-}
-
-// namedFlag is a flag whose names are worked out once. urfave's Names runs a
-// regexp over every name on every call, and before a command's action it
-// asks, for every flag, whether any flag is set by that name: thousands of
-// regexps for a command with forty flags, most of a short run's start-up.
-// Only runs that print no help use it (help type-switches on the flag types).
-type namedFlag struct {
-	cli.Flag
-	names []string
-}
-
-func (f *namedFlag) Names() []string { return f.names }
-
-// namedBoolFlag is the same for the help and version flags urfave adds to
-// every command itself; as a *cli.BoolFlag in all but Names, it serves help
-// and the docs as the plain flag does.
-type namedBoolFlag struct {
-	*cli.BoolFlag
-	names []string
-}
-
-func (f *namedBoolFlag) Names() []string { return f.names }
-
-// The optional interfaces urfave checks on a run.
-func (f *namedFlag) IsRequired() bool {
-	rf, ok := f.Flag.(cli.RequiredFlag)
-	return ok && rf.IsRequired()
-}
-
-func (f *namedFlag) RunAction(c *cli.Context) error {
-	if af, ok := f.Flag.(cli.ActionableFlag); ok {
-		return af.RunAction(c)
-	}
-	return nil
-}
-
-func (f *namedFlag) IsVisible() bool {
-	vf, ok := f.Flag.(cli.VisibleFlag)
-	return !ok || vf.IsVisible()
-}
-
-// cacheFlagNames wraps every flag of the app and its commands in a namedFlag.
-func cacheFlagNames(app *cli.App) {
-	app.Flags = namedFlags(app.Flags)
-	var walk func([]*cli.Command)
-	walk = func(cmds []*cli.Command) {
-		for _, c := range cmds {
-			c.Flags = namedFlags(c.Flags)
-			walk(c.Subcommands)
-		}
-	}
-	walk(app.Commands)
-}
-
-func namedFlags(flags []cli.Flag) []cli.Flag {
-	out := make([]cli.Flag, len(flags))
-	for i, f := range flags {
-		out[i] = f
-		v := reflect.ValueOf(f)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			continue
-		}
-		name, aliases := v.Elem().FieldByName("Name"), v.Elem().FieldByName("Aliases")
-		if !name.IsValid() || name.Kind() != reflect.String || !aliases.IsValid() || aliases.Type() != reflect.TypeOf([]string(nil)) {
-			continue
-		}
-		names := append([]string{name.String()}, aliases.Interface().([]string)...)
-		out[i] = &namedFlag{Flag: f, names: names}
-	}
-	return out
 }
