@@ -579,10 +579,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer context.AfterFunc(ctx, stop)()
 	e := &appEnv{ctx: ctx, stdin: stdin, stdout: out, stderr: stderr, getenv: os.Getenv, args: args, out: out}
 	app := newApp(e, args)
-	argv := reorderArgs(app, args)
 	if len(app.Commands) == 1 && !mayShowHelp(args) {
 		cacheFlagNames(app)
 	}
+	argv := reorderArgs(app, args)
 	err := app.RunContext(ctx, argv)
 	if e.printer != nil {
 		_ = e.printer.Flush()

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -25,3 +27,9 @@ func BenchmarkStartResolve(b *testing.B) {
 func BenchmarkStartVersion(b *testing.B) { benchRun(b, "--version") }
 
 func BenchmarkStartUsageError(b *testing.B) { benchRun(b, "get", "--bogus") }
+
+func BenchmarkStartGet(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hello\n") }))
+	defer srv.Close()
+	benchRun(b, "get", srv.URL+"/", "-b")
+}
