@@ -36,9 +36,9 @@ func TestSameNameComparesAsDNS(t *testing.T) {
 		}
 	}
 	differ := [][2]string{
-		{`a\.b.example.`, `a.b.example.`},            // one label against two
+		{`a\.b.example.`, `a.b.example.`},                // one label against two
 		{"caf\xc3\xa9.example.", "CAF\xc3\x89.example."}, // no Unicode case folding (RFC 4343)
-		{"k.example.", "\u212a.example."},           // the Kelvin sign is not k
+		{"k.example.", "\u212a.example."},                // the Kelvin sign is not k
 		{`a\032b.example.`, `ab.example.`},
 		{"a.example.", "b.example."},
 	}
@@ -53,7 +53,7 @@ func TestQueryName(t *testing.T) {
 	for in, want := range map[string]string{
 		"bücher.example":          "xn--bcher-kva.example",
 		"BÜCHER.example.":         "xn--bcher-kva.example.",
-		"faß.example":             "xn--fa-hia.example", // non-transitional, as kdig
+		"faß.example":             "xn--fa-hia.example",  // non-transitional, as kdig
 		`caf\195\169.example`:     `caf\195\169.example`, // escapes are bytes, sent as written
 		`a\ b.example`:            `a\ b.example`,
 		"plain.Example":           "plain.Example",
