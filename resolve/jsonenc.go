@@ -114,6 +114,10 @@ func (r *Result) AppendJSON(b []byte) []byte {
 	b = appendRecords(b, r.Authority)
 	b = append(b, `,"additional":`...)
 	b = appendRecords(b, r.Additional)
+	if r.Malformed != "" {
+		b = append(b, `,"malformed":`...)
+		b = appendString(b, r.Malformed)
+	}
 	return append(b, '}')
 }
 

@@ -465,6 +465,8 @@ func resolveSafe(s string) string {
 // the failure.
 func resolveStatus(r *resolve.Result) string {
 	switch {
+	case r.Malformed != "":
+		return r.Rcode + " MALFORMED (" + output.Escape(r.Malformed) + ")"
 	case r.Rcode == "NOERROR" && len(r.Answer) == 0:
 		return "NOERROR (NODATA)"
 	case r.Rcode != "":
@@ -678,6 +680,9 @@ func resolveBatchLine(b []byte, r *resolve.Result, short bool) []byte {
 }
 
 func resolveStatusWord(r *resolve.Result) string {
+	if r.Malformed != "" {
+		return "MALFORMED"
+	}
 	if r.Rcode == "NOERROR" && len(r.Answer) == 0 {
 		return "NODATA"
 	}
