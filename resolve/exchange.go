@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -119,9 +120,75 @@ func asciiEqualFold(a, b string) bool {
 func unpackReply(buf []byte) (*dns.Msg, string, error) {
 	m := new(dns.Msg)
 	if err := m.Unpack(buf); err != nil {
-		return m, "", err
+		lm, lerr := lenientUnpack(buf)
+		if lerr != nil {
+			return m, "", err
+		}
+		m = lm
 	}
 	return m, malformed(buf, m), nil
+}
+
+// lenientUnpack reads a message in which miekg/dns refuses the data of a
+// record that dig and kdig read (an SVCB ipv6hint holding an IPv4-mapped
+// address, for one): such a record is kept in the RFC 3597 generic form
+// (\# LEN HEX) instead of the whole reply being thrown away as garbage.
+// Anything else that does not parse is still an error.
+func lenientUnpack(buf []byte) (*dns.Msg, error) {
+	if len(buf) < 12 {
+		return nil, dns.ErrShortRead
+	}
+	hdr := make([]byte, 12)
+	copy(hdr, buf[:4])
+	m := new(dns.Msg)
+	if err := m.Unpack(hdr); err != nil {
+		return nil, err
+	}
+	off := 12
+	for i := 0; i < int(binary.BigEndian.Uint16(buf[4:])); i++ {
+		name, next, err := dns.UnpackDomainName(buf, off)
+		if err != nil || next+4 > len(buf) {
+			return nil, ErrBadReply
+		}
+		m.Question = append(m.Question, dns.Question{Name: name, Qtype: binary.BigEndian.Uint16(buf[next:]), Qclass: binary.BigEndian.Uint16(buf[next+2:])})
+		off = next + 4
+	}
+	for si, sec := range []*[]dns.RR{&m.Answer, &m.Ns, &m.Extra} {
+		for i := 0; i < int(binary.BigEndian.Uint16(buf[6+2*si:])); i++ {
+			if off == len(buf) {
+				break // fewer records than counted: malformed() says so
+			}
+			rr, next, err := dns.UnpackRR(buf, off)
+			if err != nil {
+				rr, next, err = genericRR(buf, off)
+			}
+			if err != nil {
+				return nil, err
+			}
+			*sec = append(*sec, rr)
+			off = next
+		}
+	}
+	if opt := m.IsEdns0(); opt != nil {
+		m.Rcode |= opt.ExtendedRcode()
+	}
+	return m, nil
+}
+
+// genericRR reads the record at off with its data as opaque bytes.
+func genericRR(buf []byte, off int) (dns.RR, int, error) {
+	name, next, err := dns.UnpackDomainName(buf, off)
+	if err != nil || next+10 > len(buf) {
+		return nil, 0, ErrBadReply
+	}
+	h := dns.RR_Header{Name: name, Rrtype: binary.BigEndian.Uint16(buf[next:]), Class: binary.BigEndian.Uint16(buf[next+2:]),
+		Ttl: binary.BigEndian.Uint32(buf[next+4:]), Rdlength: binary.BigEndian.Uint16(buf[next+8:])}
+	start := next + 10
+	end := start + int(h.Rdlength)
+	if end > len(buf) || h.Rrtype == dns.TypeOPT {
+		return nil, 0, ErrBadReply
+	}
+	return &dns.RFC3597{Hdr: h, Rdata: hex.EncodeToString(buf[start:end])}, end, nil
 }
 
 // malformed compares the header's counts with the sections of m, unpacked

@@ -2,6 +2,8 @@ package resolve
 
 import (
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -135,6 +137,15 @@ func presentRData(rr dns.RR) (string, bool) {
 		}
 		return s, true
 	case *dns.RFC3597:
+		if t := v.Hdr.Rrtype; t == dns.TypeSVCB || t == dns.TypeHTTPS {
+			// An SVCB miekg/dns refused (lenientUnpack): written as dig
+			// writes it all the same.
+			if b, err := hex.DecodeString(v.Rdata); err == nil {
+				if prio, target, kv, ok := svcbFromRdata(b); ok {
+					return svcbString(prio, target, kv), true
+				}
+			}
+		}
 		n := len(v.Rdata) / 2
 		if n == 0 {
 			return `\# 0`, true
@@ -342,4 +353,82 @@ func svcbString(prio uint16, target string, kv []dns.SVCBKeyValue) string {
 		}
 	}
 	return b.String()
+}
+
+// svcbFromRdata reads SVCB data (RFC 9460 section 2.2) without miekg's
+// checks on the values.
+func svcbFromRdata(b []byte) (uint16, string, []dns.SVCBKeyValue, bool) {
+	if len(b) < 3 {
+		return 0, "", nil, false
+	}
+	prio := binary.BigEndian.Uint16(b)
+	target, off, err := dns.UnpackDomainName(b, 2)
+	if err != nil {
+		return 0, "", nil, false
+	}
+	var kv []dns.SVCBKeyValue
+	for off < len(b) {
+		if off+4 > len(b) {
+			return 0, "", nil, false
+		}
+		key := dns.SVCBKey(binary.BigEndian.Uint16(b[off:]))
+		n := int(binary.BigEndian.Uint16(b[off+2:]))
+		off += 4
+		if off+n > len(b) {
+			return 0, "", nil, false
+		}
+		v := b[off : off+n]
+		off += n
+		switch key {
+		case dns.SVCB_MANDATORY:
+			if n%2 != 0 {
+				return 0, "", nil, false
+			}
+			m := &dns.SVCBMandatory{}
+			for i := 0; i < n; i += 2 {
+				m.Code = append(m.Code, dns.SVCBKey(binary.BigEndian.Uint16(v[i:])))
+			}
+			kv = append(kv, m)
+		case dns.SVCB_ALPN:
+			a := &dns.SVCBAlpn{}
+			for i := 0; i < n; {
+				l := int(v[i])
+				if i+1+l > n {
+					return 0, "", nil, false
+				}
+				a.Alpn = append(a.Alpn, string(v[i+1:i+1+l]))
+				i += 1 + l
+			}
+			kv = append(kv, a)
+		case dns.SVCB_NO_DEFAULT_ALPN:
+			kv = append(kv, &dns.SVCBNoDefaultAlpn{})
+		case dns.SVCB_PORT:
+			if n != 2 {
+				return 0, "", nil, false
+			}
+			kv = append(kv, &dns.SVCBPort{Port: binary.BigEndian.Uint16(v)})
+		case dns.SVCB_IPV4HINT, dns.SVCB_IPV6HINT:
+			size := 4
+			if key == dns.SVCB_IPV6HINT {
+				size = 16
+			}
+			if n == 0 || n%size != 0 {
+				return 0, "", nil, false
+			}
+			var ips []net.IP
+			for i := 0; i < n; i += size {
+				ips = append(ips, net.IP(append([]byte(nil), v[i:i+size]...)))
+			}
+			if size == 4 {
+				kv = append(kv, &dns.SVCBIPv4Hint{Hint: ips})
+			} else {
+				kv = append(kv, &dns.SVCBIPv6Hint{Hint: ips})
+			}
+		case dns.SVCB_ECHCONFIG:
+			kv = append(kv, &dns.SVCBECHConfig{ECH: append([]byte(nil), v...)})
+		default:
+			kv = append(kv, &dns.SVCBLocal{KeyCode: key, Data: append([]byte(nil), v...)})
+		}
+	}
+	return prio, target, kv, true
 }
