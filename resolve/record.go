@@ -136,6 +136,14 @@ func typedFields(rr dns.RR) map[string]any {
 		return map[string]any{"algorithm": v.Algorithm, "fp_type": v.Type, "fingerprint": strings.ToUpper(v.FingerPrint)}
 	case *dns.CERT:
 		return map[string]any{"cert_type": v.Type, "key_tag": v.KeyTag, "algorithm": v.Algorithm, "certificate": v.Certificate}
+	case *dns.DS:
+		return dsFields(v)
+	case *dns.CDS: // the fields of the DS it embeds (miekg's reflection saw one struct)
+		return dsFields(&v.DS)
+	case *dns.DLV:
+		return dsFields(&v.DS)
+	case *dns.CDNSKEY:
+		return reflectFields(&v.DNSKEY)
 	case *dns.TLSA:
 		return map[string]any{"usage": v.Usage, "selector": v.Selector, "matching_type": v.MatchingType, "certificate": strings.ToUpper(v.Certificate)}
 	case *dns.SMIMEA:
@@ -147,6 +155,12 @@ func typedFields(rr dns.RR) map[string]any {
 // recordKeys are the keys every record object has: a typed field never
 // takes one of them.
 var recordKeys = map[string]bool{"name": true, "type": true, "class": true, "ttl": true, "data": true}
+
+func dsFields(v *dns.DS) map[string]any {
+	f := reflectFields(v)
+	f["digest"] = strings.ToUpper(v.Digest) // as in data, as dig writes it
+	return f
+}
 
 func nonNil(s []string) []string {
 	if s == nil {
