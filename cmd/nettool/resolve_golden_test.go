@@ -245,3 +245,64 @@ func TestResolveReverseMappedLikeDig(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveGoldenSignedZoneVsDig: a zone signed by dnssec-signzone with
+// NSEC3, served by nsd: DNSKEY, RRSIG, DS, NSEC3 (hashed owner names) and
+// NSEC3PARAM records, in the answer and in the negative proofs of the
+// authority section, are written as dig writes them.
+func TestResolveGoldenSignedZoneVsDig(t *testing.T) {
+	dig := probetest.LookPeer(t, "dig")
+	keygen := probetest.LookPeer(t, "dnssec-keygen")
+	signzone := probetest.LookPeer(t, "dnssec-signzone")
+	dir := t.TempDir()
+	zone := "$ORIGIN signed.test.\n$TTL 300\n@ IN SOA ns1 host 1 3600 900 604800 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.1\n" +
+		"a\\032b IN A 192.0.2.32\nsub IN NS ns.sub\nns.sub IN A 192.0.2.53\nsub IN DS 12345 13 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE3F3FAE2D8E3A1E0D3C2B1A09\n"
+	if err := os.WriteFile(filepath.Join(dir, "in.zone"), []byte(zone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(tool string, args ...string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, tool, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v %s", tool, args, err, out)
+		}
+	}
+	run(keygen, "-q", "-a", "ECDSAP256SHA256", "-K", dir, "signed.test")
+	run(keygen, "-q", "-f", "KSK", "-a", "ECDSAP256SHA256", "-K", dir, "signed.test")
+	run(signzone, "-q", "-S", "-3", "aabbccdd", "-H", "0", "-K", dir, "-o", "signed.test", "-e", "+2592000", "-f", filepath.Join(dir, "signed.zone"), filepath.Join(dir, "in.zone"))
+	signed, err := os.ReadFile(filepath.Join(dir, "signed.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := resolveStartNSDZone(t, "signed.test", string(signed))
+	host, port, _ := net.SplitHostPort(addr)
+	for _, q := range []goldenQuery{{"signed.test", "DNSKEY"}, {"signed.test", "NSEC3PARAM"}, {"www.signed.test", "A"}, {`a\032b.signed.test`, "A"},
+		{"sub.signed.test", "DS"}, {"nope.signed.test", "A"}, {"www.signed.test", "TXT"}} {
+		want := digAnswer(t, goldenPeer(t, dig, "@"+host, "-p", port, "+norec", "+dnssec", "+time=5", "+tries=2", "+noall", "+answer", "+authority", q.name, q.qtype))
+		out, errs, _ := runCLI(t, "resolve", q.name, q.qtype, "@"+addr, "--no-rd", "--dnssec", "--json")
+		var doc struct {
+			Results []struct {
+				Answer    []map[string]any `json:"answer"`
+				Authority []map[string]any `json:"authority"`
+			} `json:"results"`
+		}
+		if json.Unmarshal([]byte(out), &doc) != nil || len(doc.Results) != 1 {
+			t.Fatalf("%s %s: %s %s", q.name, q.qtype, out, errs)
+		}
+		var got []string
+		types := map[string]bool{}
+		for _, r := range append(doc.Results[0].Answer, doc.Results[0].Authority...) {
+			got = append(got, fmt.Sprintf("%v %v %v %v %v", r["name"], r["ttl"], r["class"], r["type"], r["data"]))
+			types[fmt.Sprint(r["type"])] = true
+		}
+		sort.Strings(got)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") || !types["RRSIG"] {
+			t.Errorf("%s %s +dnssec:\nnettool:\n%s\ndig:\n%s", q.name, q.qtype, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if q.name == "nope.signed.test" && !types["NSEC3"] {
+			t.Errorf("no NSEC3 proof in %s", out)
+		}
+	}
+}
