@@ -55,7 +55,11 @@ func TestQueryName(t *testing.T) {
 		"BÜCHER.example.":         "xn--bcher-kva.example.",
 		"faß.example":             "xn--fa-hia.example",  // non-transitional, as kdig
 		`caf\195\169.example`:     `caf\195\169.example`, // escapes are bytes, sent as written
-		`a\ b.example`:            `a\ b.example`,
+		`a\ b.example`:            `a\032b.example`,      // written as dig writes it
+		`\126x.example.`:          `~x.example.`,
+		`\$x.Example`:             `\$x.Example`,
+		`a\.`:                     `a\.`, // one label "a.", not fully qualified
+		`a\\.`:                    `a\\.`,
 		"plain.Example":           "plain.Example",
 		"www.münchen.example.com": "www.xn--mnchen-3ya.example.com",
 	} {

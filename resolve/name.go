@@ -98,7 +98,7 @@ func QueryName(name string) (string, error) {
 		}
 	}
 	if !raw {
-		return name, nil
+		return canonicalName(name), nil
 	}
 	if !utf8.ValidString(name) {
 		return "", probe.Usagef("bad name %q: not valid UTF-8 (write raw bytes as \\DDD)", name)
@@ -137,7 +137,27 @@ func QueryName(name string) (string, error) {
 	if err := CheckName(out); err != nil {
 		return "", err
 	}
-	return out, nil
+	return canonicalName(out), nil
+}
+
+// canonicalName writes a name's escapes as dig writes them (PresentName):
+// "a\ b" and "a\032b" are both "a\032b", "\126" and "\~" are "~". A name
+// without a trailing dot keeps none.
+func canonicalName(name string) string {
+	if strings.IndexByte(name, '\\') < 0 && strings.IndexByte(name, '$') < 0 {
+		return name
+	}
+	fq := name
+	labels := splitLabels(name)
+	rel := labels[len(labels)-1] != ""
+	if rel {
+		fq += "."
+	}
+	p := PresentName(fq)
+	if rel {
+		p = strings.TrimSuffix(p, ".")
+	}
+	return p
 }
 
 // splitLabels splits a presentation-form name at its unescaped dots.

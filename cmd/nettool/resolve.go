@@ -485,7 +485,10 @@ func resolvePrintText(p *output.Printer, r *resolve.Result) {
 	h.WriteString(" " + r.Question.Type)
 	if r.InputName != "" && dns.Fqdn(r.InputName) != r.Question.Name {
 		if q, err := resolve.QueryName(r.InputName); err == nil && dns.Fqdn(q) == r.Question.Name {
-			fmt.Fprintf(&h, " (IDNA of %s)", output.Escape(r.InputName))
+			// Asked as typed, in IDNA form or with dig's escapes.
+			if strings.IndexFunc(r.InputName, func(c rune) bool { return c >= 0x80 }) >= 0 {
+				fmt.Fprintf(&h, " (IDNA of %s)", output.Escape(r.InputName))
+			}
 		} else {
 			fmt.Fprintf(&h, " (searched from %s)", output.Escape(r.InputName))
 		}

@@ -306,3 +306,19 @@ func TestResolveGoldenSignedZoneVsDig(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveQuestionNameLikeDig: a name typed with escapes is asked and
+// shown in the form dig shows it in its question section.
+func TestResolveQuestionNameLikeDig(t *testing.T) {
+	dig := probetest.LookPeer(t, "dig")
+	addr := resolveStartServer(t, resolveZone)
+	host, port, _ := net.SplitHostPort(addr)
+	for _, n := range []string{`a\ b.example.test`, `a\032b.example.test`, `\126x.example.test`, `\$x.example.test`, `semi\;c.example.test`, `a\,b.example.test`, `\200\001.example.test`} {
+		out := goldenPeer(t, dig, "@"+host, "-p", port, "+time=5", "+tries=2", "+noall", "+question", n, "A")
+		want := strings.Fields(strings.TrimPrefix(strings.TrimSpace(out), ";"))[0]
+		got, _, _ := runCLI(t, "resolve", n, "A", "@"+addr, "--json")
+		if !strings.Contains(got, `"name": "`+strings.ReplaceAll(want, `\`, `\\`)+`"`) {
+			t.Errorf("%s: dig asks %s, nettool: %s", n, want, got)
+		}
+	}
+}
