@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -393,5 +394,28 @@ func TestResolvConfSaysWhichLineAndWhy(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("skipped:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTypedFieldsNeverTakeCommonKeys: for every type miekg/dns knows, the
+// typed JSON fields leave name, type, class, ttl and data alone (SSHFP and
+// CERT wrote their own "type": 1 over the record's; NULL its "data").
+func TestTypedFieldsNeverTakeCommonKeys(t *testing.T) {
+	for rt, mk := range dns.TypeToRR {
+		rr := mk()
+		*rr.Header() = dns.RR_Header{Name: "x.", Rrtype: rt, Class: dns.ClassINET, Ttl: 60}
+		rec := Record{Name: "x.", Type: TypeString(rt), Class: "IN", TTL: 60, Data: "d", rr: rr}
+		var got map[string]any
+		if err := json.Unmarshal(rec.appendJSON(nil), &got); err != nil {
+			t.Fatalf("%s: %v", TypeString(rt), err)
+		}
+		if got["type"] != TypeString(rt) || got["name"] != "x." || got["class"] != "IN" || got["data"] != "d" || got["ttl"] != float64(60) {
+			t.Errorf("%s: common keys overwritten: %v", TypeString(rt), got)
+		}
+		for k := range typedFields(rr) {
+			if recordKeys[k] {
+				t.Errorf("%s: typed field %q", TypeString(rt), k)
+			}
+		}
 	}
 }
