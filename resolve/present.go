@@ -136,6 +136,12 @@ func presentRData(rr dns.RR) (string, bool) {
 			return s[:i+1] + split(s[i+1:]), true
 		}
 		return s, true
+	case *dns.CAA:
+		// The value is the raw bytes of the wire: miekg takes a backslash
+		// in it for an escape and drops it.
+		return strconv.Itoa(int(v.Flag)) + " " + v.Tag + " " + quotedOctets(v.Value), true
+	case *dns.URI:
+		return strconv.Itoa(int(v.Priority)) + " " + strconv.Itoa(int(v.Weight)) + " " + quotedOctets(v.Target), true
 	case *dns.RFC3597:
 		if t := v.Hdr.Rrtype; t == dns.TypeSVCB || t == dns.TypeHTTPS {
 			// An SVCB miekg/dns refused (lenientUnpack): written as dig
@@ -209,7 +215,7 @@ func locString(l *dns.LOC) string {
 	}
 	angle := func(v uint32, pos, neg string) string {
 		h := pos
-		if v > 1<<31 {
+		if v >= 1<<31 { // the equator is N, the prime meridian E, as dig writes them
 			v -= 1 << 31
 		} else {
 			h = neg
@@ -249,6 +255,16 @@ func pow10(n int) uint64 {
 		p *= 10
 	}
 	return p
+}
+
+// quotedOctets writes raw bytes as a quoted string, as dig does: '"' and
+// '\' escaped with a backslash, bytes outside printable ASCII as \DDD.
+func quotedOctets(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	quoteValue(&b, []byte(v), false)
+	b.WriteByte('"')
+	return b.String()
 }
 
 // ip6String writes an IPv6 address as dig does: an IPv4-mapped one as
