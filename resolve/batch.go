@@ -806,10 +806,9 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 		if uerr != nil && !trunc {
 			return // garbage: keep waiting for the real reply
 		}
-		q := dns.Msg{MsgHdr: dns.MsgHdr{Id: id}, Question: []dns.Question{{Name: it.name, Qtype: it.qtype, Qclass: it.class}}}
 		switch {
 		case uerr != nil:
-		case bad != "" && replyTo(&q, m):
+		case bad != "" && replyTo(&dns.Msg{MsgHdr: dns.MsgHdr{Id: id}, Question: []dns.Question{{Name: it.name, Qtype: it.qtype, Qclass: it.class}}}, m):
 		case !answers(m, id, it.name, it.qtype, it.class):
 			return
 		}
