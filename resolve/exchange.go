@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/nettool/nettool/probe"
 )
 
 // Errors a try can end with besides the network's own.
@@ -218,7 +220,7 @@ type ignoredError struct {
 }
 
 func (e *ignoredError) Error() string {
-	return fmt.Sprintf("%v (ignored %d reply(s): %s)", e.err, e.ignored, e.why)
+	return fmt.Sprintf("%v (ignored %s: %s)", e.err, probe.Count(e.ignored, "reply", "replies"), e.why)
 }
 func (e *ignoredError) Unwrap() error { return e.err }
 
@@ -282,11 +284,19 @@ func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, de
 // replyTo is the match for a malformed message: the ID and QR, and the
 // question when it has one. Such a message is reported, not waited past.
 func replyTo(q, r *dns.Msg) bool {
-	if len(q.Question) != 1 || r.Id != q.Id || !r.Response || len(r.Question) > 1 {
+	if len(q.Question) != 1 {
 		return false
 	}
 	a := q.Question[0]
-	return len(r.Question) == 0 || matchQuestion(a.Name, a.Qtype, a.Qclass, r.Question[0].Name, r.Question[0].Qtype, r.Question[0].Qclass)
+	return malformedReplyTo(r, q.Id, a.Name, a.Qtype, a.Qclass)
+}
+
+// malformedReplyTo is replyTo for query id asking name, qtype and qclass.
+func malformedReplyTo(r *dns.Msg, id uint16, name string, qtype, qclass uint16) bool {
+	if r.Id != id || !r.Response || len(r.Question) > 1 {
+		return false
+	}
+	return len(r.Question) == 0 || matchQuestion(name, qtype, qclass, r.Question[0].Name, r.Question[0].Qtype, r.Question[0].Qclass)
 }
 
 // malformedError: the reply to the query came, but its header and its

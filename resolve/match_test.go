@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/nettool/nettool/probe"
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 func TestSameNameComparesAsDNS(t *testing.T) {
@@ -417,5 +419,37 @@ func TestTypedFieldsNeverTakeCommonKeys(t *testing.T) {
 				t.Errorf("%s: typed field %q", TypeString(rt), k)
 			}
 		}
+	}
+}
+
+// TestPipelinedEscapedNamesOutOfOrder: names with escaped bytes, pipelined
+// on shared TCP connections and answered out of order among replies for
+// other questions and IDs (issue 10.1 with 10.8): each query gets the reply
+// to its own question, matched per message.
+func TestPipelinedEscapedNamesOutOfOrder(t *testing.T) {
+	srv := &pipelineServer{group: 8}
+	addr := probetest.ServeTCP(t, srv.serve)
+	forms := []string{`a\032b-%d.pipe.example`, `\$x%d.pipe.example`, `caf\195\169%d.pipe.example`, `Up\~%d.Pipe.Example`, `d\.ot%d.pipe.example`, `bücher%d.pipe.example`}
+	var lines []string
+	for i := 0; i < 60; i++ {
+		lines = append(lines, fmt.Sprintf(forms[i%len(forms)], i))
+	}
+	var mu sync.Mutex
+	var wrong []string
+	st, err := RunBatch(context.Background(), strings.NewReader(strings.Join(lines, "\n")), BatchOptions{
+		Servers: []Server{mustServer(t, "tcp://"+addr)}, Concurrency: 16, Opts: Options{Timeout: 10 * time.Second},
+		Emit: func(r *Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !r.OK || len(r.Answer) != 1 || r.Answer[0].Name != r.Question.Name {
+				wrong = append(wrong, fmt.Sprintf("%s: %s %s %+v", r.Question.Name, r.Failure, r.Error, r.Answer))
+			}
+		},
+	})
+	if err != nil || len(wrong) > 0 || st.NoError != 60 {
+		t.Fatalf("err %v stats %+v wrong %v", err, st, wrong)
+	}
+	if srv.maxInFlight.Load() < 2 {
+		t.Logf("at most %d queries in flight on a connection", srv.maxInFlight.Load())
 	}
 }
