@@ -582,9 +582,14 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 			res.Transport = string(TCP)
 			m, _ := NewQuery(NewQuestion(it.name, it.qtype, it.class), o.Opts)
 			r, rtt, err := exchangeStream(ctx, s.addr, false, nil, m, time.Now().Add(o.Opts.Timeout))
-			if err != nil {
+			var me *malformedError
+			switch {
+			case errors.As(err, &me):
+				res.fill(me.msg, rtt)
+				res.setMalformed(me.why)
+			case err != nil:
 				res.fail(err)
-			} else {
+			default:
 				res.fill(r, rtt)
 			}
 			res.ElapsedMS = probe.Millis(time.Since(start))

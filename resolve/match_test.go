@@ -453,3 +453,44 @@ func TestPipelinedEscapedNamesOutOfOrder(t *testing.T) {
 		t.Logf("at most %d queries in flight on a connection", srv.maxInFlight.Load())
 	}
 }
+
+// TestTruncatedThenMalformedOverTCP: in a UDP batch, a truncated answer is
+// asked again over TCP, and a malformed TCP reply is reported as such there
+// too.
+func TestTruncatedThenMalformedOverTCP(t *testing.T) {
+	tcp := streamServer(t, func(q []byte) [][]byte { return [][]byte{overcountReply(t, q)} })
+	pc, err := net.ListenPacket("udp", tcp)
+	if err != nil {
+		t.Skipf("no UDP port beside %s: %v", tcp, err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, 4096)
+		for {
+			n, a, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			m := new(dns.Msg)
+			m.SetReply(q)
+			m.Truncated = true
+			b, _ := m.Pack()
+			_, _ = pc.WriteTo(b, a)
+		}
+	}()
+	defer func() { pc.Close(); wg.Wait() }()
+	var got []*Result
+	st, err := RunBatch(context.Background(), strings.NewReader("x.example\n"), BatchOptions{
+		Servers: []Server{mustServer(t, tcp)}, Opts: Options{Timeout: 5 * time.Second},
+		Emit: func(r *Result) { got = append(got, r) },
+	})
+	if err != nil || len(got) != 1 || !got[0].TCPFallback || got[0].Malformed == "" || got[0].OK || st.TCPFall != 1 {
+		t.Fatalf("err %v stats %+v results %+v", err, st, got)
+	}
+}
