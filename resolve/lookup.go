@@ -28,6 +28,8 @@ type Options struct {
 	DNSSEC  bool          // set the DO bit
 	NSID    bool          // ask for the server's NSID
 	NoRD    bool          // clear the recursion-desired bit
+	CD      bool          // set checking disabled (dig +cdflag)
+	NoAD    bool          // clear the AD bit, which queries carry by default as dig's do (RFC 6840 section 5.7)
 	Subnet  string        // EDNS client subnet, "192.0.2.0/24"
 	UDPSize uint16        // EDNS0 UDP size (DefaultUDPSize when 0)
 	Timeout time.Duration // per try
@@ -73,6 +75,8 @@ func NewQuery(q Question, o Options) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.Id = dns.Id()
 	m.RecursionDesired = !o.NoRD
+	m.AuthenticatedData = !o.NoAD
+	m.CheckingDisabled = o.CD
 	m.Question = []dns.Question{{Name: q.Name, Qtype: q.qtype, Qclass: q.qclass}}
 	size := o.UDPSize
 	if size == 0 {
@@ -226,6 +230,12 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 			break
 		}
 	}
+	var me *malformedError
+	if errors.As(err, &me) {
+		res.fill(me.msg, rtt)
+		res.setMalformed(me.why)
+		return res
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -273,6 +283,11 @@ type Result struct {
 	Answer      []Record `json:"answer"`
 	Authority   []Record `json:"authority"`
 	Additional  []Record `json:"additional"`
+	// Malformed says what is wrong with a reply whose header and content
+	// disagree (dig: "Message parser reports malformed message packet");
+	// the records it did carry are shown, and the result fails with
+	// protocol_error.
+	Malformed string `json:"malformed,omitempty"`
 
 	Msg *dns.Msg `json:"-"` // the reply, nil when there was none
 }
@@ -316,6 +331,14 @@ type EDNS struct {
 	ExtRcode  string   `json:"extended_rcode,omitempty"`
 	EDE       []string `json:"ede,omitempty"` // extended DNS errors (RFC 8914)
 	OtherOpts []string `json:"options,omitempty"`
+}
+
+// setMalformed marks a reply that came but is malformed.
+func (r *Result) setMalformed(why string) {
+	r.Malformed = why
+	r.OK = false
+	r.Failure = probe.FailProtocol
+	r.Error = fmt.Sprintf("%v: %s", ErrBadReply, why)
 }
 
 func (r *Result) fail(err error) {

@@ -105,8 +105,7 @@ func (p *pipeConn) read() {
 			return
 		}
 		now := time.Now()
-		r := new(dns.Msg)
-		uerr := r.Unpack(buf[:n])
+		r, bad, uerr := unpackReply(buf[:n])
 		p.mu.Lock()
 		p.lastIn = now
 		var w *pipeWaiter
@@ -121,6 +120,7 @@ func (p *pipeConn) read() {
 				if r.Id != id {
 					r.Id = id
 				}
+			case bad != "" && malformedReplyTo(r, id, w.name, w.qtype, w.qclass):
 			case !answers(r, id, w.name, w.qtype, w.qclass):
 				w = nil
 			}
@@ -136,6 +136,10 @@ func (p *pipeConn) read() {
 		}
 		if uerr != nil {
 			w.ch <- pipeReply{err: fmt.Errorf("%w: %v", ErrBadReply, uerr)}
+			continue
+		}
+		if bad != "" {
+			w.ch <- pipeReply{msg: r, rtt: now.Sub(w.sent), err: &malformedError{msg: r, why: bad}}
 			continue
 		}
 		w.ch <- pipeReply{msg: r, rtt: now.Sub(w.sent)}
@@ -207,7 +211,7 @@ func (p *pipeConn) exchange(ctx context.Context, q *dns.Msg, deadline time.Time)
 	select {
 	case r := <-w.ch:
 		if r.msg != nil {
-			r.msg.Id = q.Id
+			r.msg.Id = q.Id // also the message a malformedError holds
 		}
 		return r.msg, r.rtt, r.err
 	case <-timer.C:
