@@ -24,8 +24,9 @@ func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 		{"resolve", "-f", "FIFO", "@127.0.0.1:9"},
 		{"tcp", "127.0.0.1:9", "--tls", "--cacert", "FIFO"},
 		{"get", "https://127.0.0.1:9/", "--cacert", "FIFO"},
+		{"serve", "dns", "--zone", "FIFO", "127.0.0.1:0"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(strings.Join(args[:2], "_"), func(t *testing.T) {
 			fifo := filepath.Join(t.TempDir(), "fifo")
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skipf("mkfifo: %v", err)
