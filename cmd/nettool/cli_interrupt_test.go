@@ -25,6 +25,7 @@ func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 		{"tcp", "127.0.0.1:9", "--tls", "--cacert", "FIFO"},
 		{"get", "https://127.0.0.1:9/", "--cacert", "FIFO"},
 		{"serve", "dns", "--zone", "FIFO", "127.0.0.1:0"},
+		{"get", "http://127.0.0.1:9/", "--data-file", "FIFO"},
 	} {
 		t.Run(strings.Join(args[:2], "_"), func(t *testing.T) {
 			fifo := filepath.Join(t.TempDir(), "fifo")

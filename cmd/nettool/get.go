@@ -172,9 +172,9 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		if f == "-" {
 			r = e.stdinReader()
 		} else {
-			fh, err := os.Open(f)
+			fh, err := openInput(e.ctx, f) // a FIFO ends at Ctrl-C
 			if err != nil {
-				return t, o, usageErrorf("cannot read --data-file: %v", err)
+				return t, o, inputError(err, "cannot read --data-file: %v", err)
 			}
 			defer fh.Close()
 			r = fh
