@@ -22,6 +22,7 @@ func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 	for _, args := range [][]string{
 		{"ping", "--file", "FIFO"},
 		{"resolve", "-f", "FIFO", "@127.0.0.1:9"},
+		{"resolve", "x.test", "--resolv-conf", "FIFO"},
 		{"tcp", "127.0.0.1:9", "--tls", "--cacert", "FIFO"},
 		{"get", "https://127.0.0.1:9/", "--cacert", "FIFO"},
 		{"serve", "dns", "--zone", "FIFO", "127.0.0.1:0"},
