@@ -483,8 +483,8 @@ func (g *getPrinter) pre(x *httpget.Exchange) {
 			if i > 0 {
 				label = fmt.Sprintf("chain[%d]", i)
 			}
-			g.info("  %s: %s; names %s; issuer %s; valid until %s (%d days)", label, output.Escape(c.Subject),
-				output.Escape(strings.Join(names, " ")), output.Escape(c.Issuer), c.NotAfter.Format("2006-01-02"), c.DaysLeft)
+			g.info("  %s: %s; names %s; issuer %s; valid until %s (%s)", label, output.Escape(c.Subject),
+				output.Escape(strings.Join(names, " ")), output.Escape(c.Issuer), c.NotAfter.Format("2006-01-02"), probe.Count(c.DaysLeft, "day", "days"))
 		}
 		switch {
 		case t.Verified:

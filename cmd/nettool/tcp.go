@@ -466,7 +466,7 @@ func tcpPrintTalk(p *output.Printer, ind string, t *tcp.TLSInfo, banner, sent, r
 			p.TextLine("%scertificate: subject %s", ind, output.Escape(ci.Subject))
 			p.TextLine("%s  issuer %s", ind, output.Escape(ci.Issuer))
 			p.TextLine("%s  names %s", ind, output.Escape(strings.Join(ci.SANs, ", ")))
-			p.TextLine("%s  valid %s to %s (%d days left)", ind, ci.NotBefore.Format(time.DateOnly), ci.NotAfter.Format(time.DateOnly), ci.DaysLeft)
+			p.TextLine("%s  valid %s to %s (%s left)", ind, ci.NotBefore.Format(time.DateOnly), ci.NotAfter.Format(time.DateOnly), probe.Count(ci.DaysLeft, "day", "days"))
 		}
 		if t.Verified {
 			p.TextLine("%s  verified: %s", ind, p.Paint(output.Green, "yes"))
