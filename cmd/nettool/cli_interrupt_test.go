@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 // TestCtrlCEndsBlockedInputReads: a FIFO whose writer stays silent blocks
@@ -127,5 +129,16 @@ func TestEmptyBatchSaysWhy(t *testing.T) {
 		if code != exitUsage || !strings.Contains(e.String(), "nettool: resolve: "+src.name+" holds no query: every line is empty or a comment\n") {
 			t.Errorf("-f %s: exit %d stderr %q", src.arg, code, e.String())
 		}
+	}
+}
+
+// TestTCPWaitLastAttemptCutShort: an attempt that had only what was left of
+// --wait, and timed out, says so, instead of calling the port filtered
+// (a closed port's last attempt on a loaded machine could get 1 ms).
+func TestTCPWaitLastAttemptCutShort(t *testing.T) {
+	target := probetest.FullQueue(t)
+	out, errs, code := runCLI(t, "tcp", target, "--wait", "300ms")
+	if code != exitFailed || !strings.Contains(out, target+" did not open within 300ms (1 attempt, last: no answer in the ") || !strings.Contains(out, " left of --wait)") {
+		t.Errorf("exit %d stderr %q stdout:\n%s", code, errs, out)
 	}
 }
