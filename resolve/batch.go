@@ -374,9 +374,11 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 	return st, runErr
 }
 
-// runPoolBatch: one worker per concurrency slot, each calling Lookup.
+// runPoolBatch: one worker per concurrency slot, each calling Lookup. TCP and
+// TLS queries share a few long-lived connections per server (pipeline.go);
+// DoH shares HTTP/2 connections through the client's transport.
 func runPoolBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, chunks <-chan []batchItem, em *emitter) {
-	c := &Client{Opts: o.Opts}
+	c := &Client{Opts: o.Opts, pipes: &pipePool{}}
 	defer c.Close()
 	items := make(chan batchItem)
 	go func() {

@@ -110,7 +110,8 @@ func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
 }
 
 func init() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
+	cli.VersionFlag = withCachedNames(&cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"})
+	cli.HelpFlag = withCachedNames(cli.HelpFlag)
 }
 
 // envPrefix starts every flag's environment variable. A command's flags are
@@ -164,7 +165,46 @@ func newApp(e *appEnv, args []string) *cli.App {
 	for _, cmd := range app.Commands {
 		prepare(e, cmd, "")
 	}
+	if !mayShowHelp(args) {
+		// Flag categories only group flags in help; urfave renders every
+		// categorised flag's help line when it sets up (regexps, env
+		// hints), which a run that prints no help does not need.
+		for _, c := range cmds {
+			uncategorise(c)
+		}
+	}
 	return app
+}
+
+// mayShowHelp reports whether a run of args could print help: it asks for
+// it, or it names no leaf command (`nettool serve` lists its subcommands).
+func mayShowHelp(args []string) bool {
+	if len(args) < 2 || args[1] == "docs" || args[1] == "completion" || args[len(args)-1] == completionFlag {
+		return true
+	}
+	for _, a := range args[1:] {
+		switch a {
+		case "-h", "--h", "-help", "--help", "help", "h":
+			return true
+		}
+	}
+	return false
+}
+
+// uncategorise clears the category of every flag of cmd and its subcommands.
+func uncategorise(cmd *cli.Command) {
+	for _, sub := range cmd.Subcommands {
+		uncategorise(sub)
+	}
+	for _, f := range cmd.Flags {
+		v := reflect.ValueOf(f)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		if c := v.Elem().FieldByName("Category"); c.IsValid() && c.Kind() == reflect.String && c.CanSet() {
+			c.SetString("")
+		}
+	}
 }
 
 // soleCommand returns the command args run when it can run alone: args name
@@ -271,7 +311,7 @@ func checkNumbers(c *cli.Context, flags []cli.Flag) error {
 			continue
 		}
 		bad := ""
-		switch f.(type) {
+		switch plainFlag(f).(type) {
 		case *cli.IntFlag:
 			if v := c.Int(name); v < 0 {
 				bad = strconv.Itoa(v)
@@ -408,7 +448,7 @@ func (e *appEnv) flagSource(c *cli.Context, name string) int {
 
 // flagEnvVars returns the variables of a flag, the command's own first.
 func flagEnvVars(f cli.Flag) []string {
-	v := reflect.ValueOf(f)
+	v := reflect.ValueOf(plainFlag(f))
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return nil
 	}
@@ -483,7 +523,13 @@ func addEnvVars(flags []cli.Flag, path string) {
 		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
 			continue
 		}
-		name := envName(path, f.Names()[0])
+		// The Name field, not f.Names(): urfave runs a regexp over every
+		// name there, and this is done for every flag on every run.
+		nameField := v.Elem().FieldByName("Name")
+		if !nameField.IsValid() || nameField.Kind() != reflect.String {
+			continue
+		}
+		name := envName(path, nameField.String())
 		cur := field.Interface().([]string)
 		if !contains(cur, name) {
 			field.Set(reflect.ValueOf(append([]string{name}, cur...)))
@@ -533,7 +579,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer context.AfterFunc(ctx, stop)()
 	e := &appEnv{ctx: ctx, stdin: stdin, stdout: out, stderr: stderr, getenv: os.Getenv, args: args, out: out}
 	app := newApp(e, args)
-	err := app.RunContext(ctx, reorderArgs(app, args))
+	if len(app.Commands) == 1 && !mayShowHelp(args) {
+		cacheFlagNames(app)
+	}
+	argv := reorderArgs(app, args)
+	err := app.RunContext(ctx, argv)
 	if e.printer != nil {
 		_ = e.printer.Flush()
 	}

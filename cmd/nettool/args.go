@@ -195,7 +195,7 @@ func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				return f
+				return plainFlag(f)
 			}
 		}
 	}
