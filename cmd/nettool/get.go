@@ -183,7 +183,7 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
 				// Streamed from the file as it is sent, never held in
 				// memory; getRun closes it.
-				spec.BodyFile, spec.BodySize, spec.HasBody = fh, st.Size(), true
+				spec.BodyFile, spec.BodySize, spec.HasBody = fh.File(), st.Size(), true
 			} else {
 				defer fh.Close()
 				r = fh
