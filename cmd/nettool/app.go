@@ -340,7 +340,7 @@ func checkNumbers(c *cli.Context, flags []cli.Flag) error {
 // as typed ("-H 'X-T:  padded  '"): urfave trims them otherwise.
 func keepSpace(flags []cli.Flag) {
 	for _, f := range flags {
-		if sf, ok := f.(*cli.StringSliceFlag); ok {
+		if sf, ok := plainFlag(f).(*cli.StringSliceFlag); ok {
 			sf.KeepSpace = true
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 // TestCtrlCEndsBlockedInputReads: a FIFO whose writer stays silent blocks
@@ -22,10 +24,13 @@ func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 	for _, args := range [][]string{
 		{"ping", "--file", "FIFO"},
 		{"resolve", "-f", "FIFO", "@127.0.0.1:9"},
+		{"resolve", "x.test", "--resolv-conf", "FIFO"},
 		{"tcp", "127.0.0.1:9", "--tls", "--cacert", "FIFO"},
 		{"get", "https://127.0.0.1:9/", "--cacert", "FIFO"},
+		{"serve", "dns", "--zone", "FIFO", "127.0.0.1:0"},
+		{"get", "http://127.0.0.1:9/", "--data-file", "FIFO"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(strings.Join(args[:2], "_"), func(t *testing.T) {
 			fifo := filepath.Join(t.TempDir(), "fifo")
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skipf("mkfifo: %v", err)
@@ -124,5 +129,16 @@ func TestEmptyBatchSaysWhy(t *testing.T) {
 		if code != exitUsage || !strings.Contains(e.String(), "nettool: resolve: "+src.name+" holds no query: every line is empty or a comment\n") {
 			t.Errorf("-f %s: exit %d stderr %q", src.arg, code, e.String())
 		}
+	}
+}
+
+// TestTCPWaitLastAttemptCutShort: an attempt that had only what was left of
+// --wait, and timed out, says so, instead of calling the port filtered
+// (a closed port's last attempt on a loaded machine could get 1 ms).
+func TestTCPWaitLastAttemptCutShort(t *testing.T) {
+	target := probetest.FullQueue(t)
+	out, errs, code := runCLI(t, "tcp", target, "--wait", "300ms")
+	if code != exitFailed || !strings.Contains(out, target+" did not open within 300ms (1 attempt, last: no answer in the ") || !strings.Contains(out, " left of --wait)") {
+		t.Errorf("exit %d stderr %q stdout:\n%s", code, errs, out)
 	}
 }

@@ -68,6 +68,10 @@ func TestMessagesCountInTheRightNumber(t *testing.T) {
 	if !strings.Contains(errs, "asking 1 provider over IPv4") {
 		t.Errorf("myip stderr %q", errs)
 	}
+	out, _, _ = runCLI(t, "myip", "-4", "--external", "--provider", f.url(), "--allow-documentation")
+	if !strings.Contains(out, "1 of 1 provider agrees (quorum 1)") {
+		t.Errorf("myip with one provider:\n%s", out)
+	}
 	bad := myipNewFake(t, "<html>\n")
 	_, errs, _ = runCLI(t, "myip", "-4", "--provider", bad.url())
 	if !strings.Contains(errs, "from 1 provider ") || strings.Contains(errs, "(s)") {

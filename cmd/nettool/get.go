@@ -176,14 +176,14 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		if f == "-" {
 			r = e.stdinReader()
 		} else {
-			fh, err := os.Open(f)
+			fh, err := openInput(e.ctx, f) // a FIFO ends at Ctrl-C
 			if err != nil {
-				return t, o, usageErrorf("cannot read --data-file: %v", err)
+				return t, o, inputError(err, "cannot read --data-file: %v", err)
 			}
 			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
 				// Streamed from the file as it is sent, never held in
 				// memory; getRun closes it.
-				spec.BodyFile, spec.BodySize, spec.HasBody = fh, st.Size(), true
+				spec.BodyFile, spec.BodySize, spec.HasBody = fh.File(), st.Size(), true
 			} else {
 				defer fh.Close()
 				r = fh
@@ -512,8 +512,8 @@ func (g *getPrinter) pre(x *httpget.Exchange) {
 			if i > 0 {
 				label = fmt.Sprintf("chain[%d]", i)
 			}
-			g.info("  %s: %s; names %s; issuer %s; valid until %s (%d days)", label, output.Escape(c.Subject),
-				output.Escape(strings.Join(names, " ")), output.Escape(c.Issuer), c.NotAfter.Format("2006-01-02"), c.DaysLeft)
+			g.info("  %s: %s; names %s; issuer %s; valid until %s (%s)", label, output.Escape(c.Subject),
+				output.Escape(strings.Join(names, " ")), output.Escape(c.Issuer), c.NotAfter.Format("2006-01-02"), probe.Count(c.DaysLeft, "day", "days"))
 		}
 		switch {
 		case t.Verified:

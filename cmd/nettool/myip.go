@@ -365,7 +365,11 @@ func myipText(p *output.Printer, rep myipReport, verbose bool) {
 				}
 			}
 			if x.OK {
-				detail := fmt.Sprintf("%d of %d providers agree (quorum %d)", x.Agreeing, x.Asked, x.Quorum)
+				verb := "agree"
+				if x.Agreeing == 1 {
+					verb = "agrees"
+				}
+				detail := fmt.Sprintf("%d of %s %s (quorum %d)", x.Agreeing, probe.Count(x.Asked, "provider", "providers"), verb, x.Quorum)
 				if len(x.Dissent) > 0 {
 					detail += ", " + p.Paint(output.Yellow, "others said "+strings.Join(x.Dissent, ", "))
 				}

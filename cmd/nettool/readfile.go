@@ -44,7 +44,7 @@ func inputError(err error, format string, args ...any) error {
 // waits for a writer, and reading it waits for the writer's next line, for
 // ever if the writer is silent. "-" is stdin. The error is the context's
 // when Ctrl-C came first.
-func openInput(ctx context.Context, path string) (io.ReadCloser, error) {
+func openInput(ctx context.Context, path string) (*ctxFile, error) {
 	type opened struct {
 		f   *os.File
 		err error
@@ -107,6 +107,13 @@ func (c *ctxFile) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Stat is the open file's.
+func (c *ctxFile) Stat() (os.FileInfo, error) { return c.f.Stat() }
+
+// File is the open file, for a regular file read in place (a body sent
+// with ReadAt).
+func (c *ctxFile) File() *os.File { return c.f }
 
 func (c *ctxFile) Close() error {
 	c.stop()

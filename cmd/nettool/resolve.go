@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -242,7 +243,7 @@ func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 	search := pp.Search != nil && *pp.Search
 	fromConf := len(pl.servers) == 0
 	if fromConf || search {
-		conf, err := resolveReadConf(c.String("resolv-conf"))
+		conf, err := resolveReadConf(c.Context, c.String("resolv-conf"))
 		if err != nil {
 			return nil, err
 		}
@@ -260,13 +261,19 @@ func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 	return pl, nil
 }
 
-func resolveReadConf(path string) (*resolve.ResolvConf, error) {
-	f, err := os.Open(path)
+func resolveReadConf(ctx context.Context, path string) (*resolve.ResolvConf, error) {
+	f, err := openInput(ctx, path) // a FIFO ends at Ctrl-C
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errInterrupted
+		}
 		return nil, probe.Localf("no DNS server to ask: cannot read %s (%v); name one with @SERVER or --resolv-conf", path, resolveErrText(err))
 	}
 	defer f.Close()
 	conf := resolve.ParseResolvConf(f)
+	if ctx.Err() != nil {
+		return nil, errInterrupted
+	}
 	if len(conf.Servers) == 0 {
 		if conf.Truncated {
 			return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver in its first 64 KiB; name one with @SERVER", path)

@@ -110,8 +110,11 @@ func serveDNSRun(e *appEnv, c *cli.Context) error {
 	var zones []*serve.DNSZone
 	for _, spec := range c.StringSlice("zone") {
 		origin, file := serveDNSSplitZoneSpec(spec)
-		z, err := serve.DNSLoadZoneFile(file, origin)
+		z, err := serveDNSLoadZone(e.ctx, file, origin)
 		if err != nil {
+			if e.ctx.Err() != nil {
+				return errInterrupted
+			}
 			return probe.Usagef("%v", err)
 		}
 		zones = append(zones, z)
@@ -272,4 +275,25 @@ func serveDNSBindError(err error) string {
 		return msg + " (another server is on that port; try another, or port 0 for a free one)"
 	}
 	return msg
+}
+
+// serveDNSLoadZone loads a zone file, or gives up at Ctrl-C: a FIFO whose
+// writer is silent (or absent) would block the load for ever. The load is
+// left to end with the process.
+func serveDNSLoadZone(ctx context.Context, file, origin string) (*serve.DNSZone, error) {
+	type loaded struct {
+		z   *serve.DNSZone
+		err error
+	}
+	ch := make(chan loaded, 1)
+	go func() {
+		z, err := serve.DNSLoadZoneFile(file, origin)
+		ch <- loaded{z, err}
+	}()
+	select {
+	case l := <-ch:
+		return l.z, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -306,11 +306,13 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 	if cfg.wait > 0 {
 		deadline = s.Start.Add(cfg.wait)
 	}
+	lastCut, lastBudget := false, time.Duration(0)
 	for seq := 0; ; seq++ {
 		o := cfg.conn
+		cut := false // the attempt's timeout was cut short by --wait
 		if !deadline.IsZero() {
 			if left := time.Until(deadline); left < o.Timeout {
-				o.Timeout = max(left, time.Millisecond)
+				o.Timeout, cut = max(left, time.Millisecond), true
 			}
 		}
 		at := tcp.Dial(ctx, ap, seq, o)
@@ -318,6 +320,10 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 		if ctx.Err() != nil && !at.OK {
 			break // interrupted mid-attempt: not a measurement
 		}
+		// --wait ran out during the attempt: a timeout of what was left
+		// (maybe a millisecond) is no sign of a filter.
+		lastCut = cut && !at.OK && at.Failure == probe.FailTimeout
+		lastBudget = o.Timeout
 		last = at
 		if at.OK {
 			st.AddSuccess(at.Connect())
@@ -370,6 +376,8 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 				line += ", last: " + tcpReason(&last)
 			}
 			p.TextLine("%s)", line)
+		case lastCut:
+			p.TextLine("%s did not open within %s (%d attempt%s, last: no answer in the %s left of --wait)", output.Escape(hp.String()), cfg.wait, st.Attempts, tcpPlural(st.Attempts), tcpDur(lastBudget))
 		default:
 			p.TextLine("%s did not open within %s (%d attempt%s, last: %s)", output.Escape(hp.String()), cfg.wait, st.Attempts, tcpPlural(st.Attempts), tcpReason(&last))
 		}
@@ -466,7 +474,7 @@ func tcpPrintTalk(p *output.Printer, ind string, t *tcp.TLSInfo, banner, sent, r
 			p.TextLine("%scertificate: subject %s", ind, output.Escape(ci.Subject))
 			p.TextLine("%s  issuer %s", ind, output.Escape(ci.Issuer))
 			p.TextLine("%s  names %s", ind, output.Escape(strings.Join(ci.SANs, ", ")))
-			p.TextLine("%s  valid %s to %s (%d days left)", ind, ci.NotBefore.Format(time.DateOnly), ci.NotAfter.Format(time.DateOnly), ci.DaysLeft)
+			p.TextLine("%s  valid %s to %s (%s left)", ind, ci.NotBefore.Format(time.DateOnly), ci.NotAfter.Format(time.DateOnly), probe.Count(ci.DaysLeft, "day", "days"))
 		}
 		if t.Verified {
 			p.TextLine("%s  verified: %s", ind, p.Paint(output.Green, "yes"))

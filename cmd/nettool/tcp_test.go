@@ -515,7 +515,9 @@ func TestTCPWaitUntilOpen(t *testing.T) {
 func TestTCPWaitGivesUp(t *testing.T) {
 	target := fmt.Sprintf("127.0.0.1:%d", tcpClosedPorts(t, 1)[0])
 	out, errs, code := runCLI(t, "tcp", target, "--wait", "200ms", "-i", "50ms")
-	if code != 1 || !strings.Contains(out, target+" did not open within 200ms") || !strings.Contains(out, "last: connection refused") || !strings.Contains(errs, "waiting up to 200ms") {
+	// The last attempt may have had only the last millisecond of --wait
+	// (a loaded machine): then it says so, not "filtered".
+	if code != 1 || !strings.Contains(out, target+" did not open within 200ms") || !(strings.Contains(out, "last: connection refused") || strings.Contains(out, " left of --wait)")) || strings.Contains(out, "filtered") || !strings.Contains(errs, "waiting up to 200ms") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 }
