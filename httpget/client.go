@@ -228,7 +228,7 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 		if hop+1 > o.MaxRedirects {
 			res.Meta.OK = false
 			res.Failure = FailTooManyRedirects
-			res.Error = fmt.Sprintf("more than %d redirects", o.MaxRedirects)
+			res.Error = "more than " + probe.Count(o.MaxRedirects, "redirect", "redirects")
 			res.ElapsedMS = probe.Millis(time.Since(res.Start))
 			return res, nil
 		}

@@ -228,9 +228,9 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		}
 	}
 	if f := c.String("cacert"); f != "" {
-		pemBytes, err := readFileLimited(f, 16<<20)
+		pemBytes, err := readFileLimited(e.ctx, f, 16<<20)
 		if err != nil {
-			return t, o, usageErrorf("cannot read --cacert: %v", err)
+			return t, o, inputError(err, "cannot read --cacert: %v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pemBytes) {
@@ -377,7 +377,7 @@ func getRun(e *appEnv, c *cli.Context) error {
 		}
 		msg := res.Error
 		if res.Failure == probe.FailProtocol && len(last.Violations()) > 0 {
-			msg = fmt.Sprintf("the response breaks HTTP/1.1 (%d violations above)", len(last.Violations()))
+			msg = fmt.Sprintf("the response breaks HTTP/1.1 (%s above)", probe.Count(len(last.Violations()), "violation", "violations"))
 		}
 		p.Warn("nettool: get: %s: %s", res.Failure, output.Escape(msg))
 		return errFailed
@@ -639,7 +639,7 @@ func (g *getPrinter) bodySummary(x *httpget.Exchange, r *httpget.Response) {
 	}
 	parts = append(parts, framing)
 	if len(r.Trailers) > 0 {
-		parts = append(parts, fmt.Sprintf("%d trailer fields", len(r.Trailers)))
+		parts = append(parts, probe.Count(len(r.Trailers), "trailer field", "trailer fields"))
 	}
 	if g.outFile != "" && x == g.outHop {
 		switch {
