@@ -307,6 +307,7 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 	}
 	for seq := 0; ; seq++ {
 		o := cfg.conn
+		o.Host = hp.Host
 		if !deadline.IsZero() {
 			if left := time.Until(deadline); left < o.Timeout {
 				o.Timeout = max(left, time.Millisecond)
