@@ -101,23 +101,23 @@ func selfSignedCert(t *testing.T) tls.Certificate {
 func TestTLSServerNameIsTheHostAsWritten(t *testing.T) {
 	cert, pool := nameOnlyCert(t)
 	srv := startSNIServer(t, cert)
-	o := Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, TLS: &TLSOptions{Roots: pool}}
+	o := Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, Host: "localhost", TLS: &TLSOptions{Roots: pool}}
 	at := Dial(context.Background(), srv.AddrPort(), 0, o)
 	if !at.OK || at.TLS == nil || !at.TLS.Verified || at.TLS.ServerName != "localhost" || at.TLS.VerifyError != "" {
 		t.Fatalf("name target: %+v tls %+v", at, at.TLS)
 	}
 	// A final dot is the same name.
-	_ = 0
+	o.Host = "localhost."
 	if at := Dial(context.Background(), srv.AddrPort(), 0, o); !at.OK || !at.TLS.Verified || at.TLS.ServerName != "localhost" {
 		t.Fatalf("localhost.: %+v tls %+v", at, at.TLS)
 	}
 	// --sni still wins over the host.
-	o.TLS = &TLSOptions{Roots: pool, ServerName: "other.example"}
+	o.Host, o.TLS = "localhost", &TLSOptions{Roots: pool, ServerName: "other.example"}
 	if at := Dial(context.Background(), srv.AddrPort(), 0, o); at.OK || at.Failure != probe.FailCertificate || !strings.Contains(at.TLS.VerifyError, "other.example") {
 		t.Fatalf("--sni: %+v tls %+v", at, at.TLS)
 	}
 	// An address: no SNI, and this certificate has no IP SANs.
-	o.TLS = &TLSOptions{Roots: pool}
+	o.Host, o.TLS = "127.0.0.1", &TLSOptions{Roots: pool}
 	at = Dial(context.Background(), srv.AddrPort(), 0, o)
 	if at.OK || at.Failure != probe.FailCertificate || !strings.Contains(at.TLS.VerifyError, "IP SANs") || at.TLS.ServerName != "" {
 		t.Fatalf("address target: %+v tls %+v", at, at.TLS)
@@ -148,7 +148,7 @@ func TestScanTLSServerNameIsTheHost(t *testing.T) {
 func TestTLSSelfSignedSaysSo(t *testing.T) {
 	srv := startSNIServer(t, selfSignedCert(t))
 	for _, insecure := range []bool{false, true} {
-		at := Dial(context.Background(), srv.AddrPort(), 0, Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, TLS: &TLSOptions{Insecure: insecure}})
+		at := Dial(context.Background(), srv.AddrPort(), 0, Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, Host: "localhost", TLS: &TLSOptions{Insecure: insecure}})
 		if at.OK != insecure || at.TLS == nil || at.TLS.Verified || !strings.HasPrefix(at.TLS.VerifyError, "self-signed certificate") || !strings.Contains(at.TLS.VerifyError, "unknown authority") {
 			t.Fatalf("-k=%v: %+v tls %+v", insecure, at, at.TLS)
 		}
@@ -159,15 +159,15 @@ func TestTLSSelfSignedSaysSo(t *testing.T) {
 	// A leaf signed by an unknown CA is not called self-signed.
 	cert, _ := nameOnlyCert(t)
 	srv2 := startSNIServer(t, cert)
-	at := Dial(context.Background(), srv2.AddrPort(), 0, Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, TLS: &TLSOptions{}})
+	at := Dial(context.Background(), srv2.AddrPort(), 0, Options{Timeout: 10 * time.Second, ReadTimeout: 10 * time.Second, Host: "localhost", TLS: &TLSOptions{}})
 	if at.OK || strings.Contains(at.TLS.VerifyError, "self-signed") || !strings.Contains(at.TLS.VerifyError, "unknown authority") {
 		t.Fatalf("CA-signed: %+v", at.TLS)
 	}
 }
 
-func xTestDefaultServerName(t *testing.T) {
+func TestDefaultServerName(t *testing.T) {
 	for in, want := range map[string]string{"localhost": "localhost", "Example.COM.": "Example.COM", "127.0.0.1": "", "::1": "", "[::1]": "", "fe80::1%eth0": "", "": ""} {
-		if got := "x"; got != want {
+		if got := DefaultServerName(in); got != want {
 			t.Errorf("DefaultServerName(%q) = %q, want %q", in, got, want)
 		}
 	}
