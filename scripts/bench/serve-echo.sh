@@ -53,7 +53,7 @@ run() {
 
 echo "bench/serve-echo: $clients clients x 1 MiB, 64 KiB chunks" >&2
 read -r q_wall q_cpu < <(run quiet "$NETTOOL" serve echo -q --chunk 65536 "127.0.0.1:$port")
-read -r l_wall l_cpu < <(run logged "$NETTOOL" serve echo --chunk 65536 "127.0.0.1:$port")
+read -r _ l_cpu < <(run logged "$NETTOOL" serve echo --chunk 65536 "127.0.0.1:$port")
 read -r s_wall s_cpu < <(run socat socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,backlog=1024" PIPE)
 load=$(cut -d' ' -f1 /proc/loadavg)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "inf" }'; }
