@@ -128,6 +128,12 @@ func (p *httpPool) releaseLocked(c *httpConn) {
 	}
 	p.n--
 	p.held.Store(int64(p.n))
+	p.wake()
+}
+
+// wake tells a blocked admit to look again: a slot freed, or a connection
+// became sheddable.
+func (p *httpPool) wake() {
 	select {
 	case p.freed <- struct{}{}:
 	default:
@@ -159,6 +165,7 @@ func (p *httpPool) waitingAgain(c *httpConn) {
 		c.elem = p.waiting.PushBack(c)
 	}
 	p.mu.Unlock()
+	p.wake()
 }
 
 // lingering puts c first in line to be shed: its response is complete.
@@ -172,6 +179,7 @@ func (p *httpPool) lingering(c *httpConn) {
 		c.elem = p.waiting.PushFront(c)
 	}
 	p.mu.Unlock()
+	p.wake()
 }
 
 // noteShed logs shed connections, at most one line a second.

@@ -228,3 +228,27 @@ func TestServeHTTPTLSSilentClient(t *testing.T) {
 	partial.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}) // a ClientHello record header, then one byte
 	httpStallReadToEnd(t, partial, "client with half a ClientHello")
 }
+
+// With MaxConns 1, a client that arrives while the only connection is busy
+// with a request is served once that connection goes idle (keep-alive) and
+// is shed, without waiting for it to close.
+func TestServeHTTPMaxConnsShedsWhenBusyGoesIdle(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	log := &httpStallLog{lines: make(chan string, 16)}
+	s := NewHTTPServer(HTTPOptions{Addr: "127.0.0.1:0", Log: log, MaxConns: 1})
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	first := httpStallDial(t, s)
+	io.WriteString(first, "GET /drip?bytes=2&interval=300ms HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(first)
+	if st, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(st, "HTTP/1.1 200 ") {
+		t.Fatalf("first: %q %v", st, err)
+	}
+	second := httpStallDial(t, s) // queued while first is busy
+	io.WriteString(second, "GET /ip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if got := httpStallReadToEnd(t, second, "second client"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+		t.Fatalf("second client: %q", got)
+	}
+}
