@@ -75,7 +75,6 @@ func EchoListen(addr string, o EchoOptions) (*EchoServer, error) {
 	s := &EchoServer{ln: ln, opts: o, conns: map[net.Conn]struct{}{}, logDone: make(chan struct{})}
 	if o.Log != nil {
 		s.logs = make(chan string, echoLogQueue)
-		go s.writeLog()
 	} else {
 		close(s.logDone)
 	}
@@ -134,6 +133,9 @@ func (s *EchoServer) logf(format string, args ...any) {
 func (s *EchoServer) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
+	if s.logs != nil {
+		go s.writeLog()
+	}
 	sem := make(chan struct{}, s.opts.MaxClients)
 	var backoff time.Duration
 	for {
