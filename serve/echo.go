@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nettool/nettool/probe"
@@ -23,16 +24,29 @@ type EchoOptions struct {
 	Chunk       int           // bytes read (and echoed) at a time; the tutorial's 16
 	IdleTimeout time.Duration // a client silent this long is disconnected; 0: 5 minutes
 	MaxClients  int           // connections served at once; 0: 1024
-	Log         io.Writer     // one line per event; nil: discard
+	Log         io.Writer     // one line per event; nil: none, and nothing is formatted
 }
+
+// echoShowMax caps how many bytes of a chunk its log line shows (escaped):
+// a line stays readable, and a 64 KiB chunk is not escaped for nothing.
+const echoShowMax = 64
+
+// echoLogQueue is how many lines may wait for a slow log (a paused
+// terminal, a full pipe) before lines are dropped and counted: the log
+// never holds up the connections.
+const echoLogQueue = 4096
 
 // EchoServer reads each client's bytes in small chunks and writes every chunk
 // straight back, logging it (escaped) with the client's address and port, as
 // the tutorial's server.py does.
 type EchoServer struct {
-	ln    net.Listener
-	opts  EchoOptions
-	logMu sync.Mutex
+	ln   net.Listener
+	opts EchoOptions
+
+	logs    chan string   // nil: no log
+	logDone chan struct{} // closed when the log writer has finished
+	dropped atomic.Int64  // lines dropped because the log was slow
+	logOnce sync.Once
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -52,23 +66,66 @@ func EchoListen(addr string, o EchoOptions) (*EchoServer, error) {
 	if o.MaxClients <= 0 {
 		o.MaxClients = 1024
 	}
-	if o.Log == nil {
-		o.Log = io.Discard
+	if o.Log == io.Discard {
+		o.Log = nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	return &EchoServer{ln: ln, opts: o, conns: map[net.Conn]struct{}{}}, nil
+	s := &EchoServer{ln: ln, opts: o, conns: map[net.Conn]struct{}{}, logDone: make(chan struct{})}
+	if o.Log != nil {
+		s.logs = make(chan string, echoLogQueue)
+	} else {
+		close(s.logDone)
+	}
+	return s, nil
+}
+
+// writeLog is the only writer of the log: connections hand it whole lines
+// and never wait for it.
+func (s *EchoServer) writeLog() {
+	defer close(s.logDone)
+	for line := range s.logs {
+		io.WriteString(s.opts.Log, line)
+		if d := s.dropped.Swap(0); d > 0 {
+			fmt.Fprintf(s.opts.Log, "%s echo: (%d log line%s dropped: the log was not read fast enough)\n", time.Now().Format("15:04:05.000"), d, plural(int(d)))
+		}
+	}
+}
+
+// endLog lets the log writer finish the queued lines, waiting at most 2s
+// for a log nobody reads.
+func (s *EchoServer) endLog() {
+	s.logOnce.Do(func() {
+		if s.logs != nil {
+			close(s.logs)
+		}
+	})
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-s.logDone:
+	case <-t.C:
+	}
 }
 
 // Addr is the bound address, with the port the OS picked for ":0".
 func (s *EchoServer) Addr() net.Addr { return s.ln.Addr() }
 
+// logf queues one log line; when the queue is full the line is dropped
+// and counted. Callers on the data path check s.logs first, so that a
+// quiet server formats nothing.
 func (s *EchoServer) logf(format string, args ...any) {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	fmt.Fprintf(s.opts.Log, "%s echo: "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+	if s.logs == nil {
+		return
+	}
+	line := fmt.Sprintf("%s echo: "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+	select {
+	case s.logs <- line:
+	default:
+		s.dropped.Add(1)
+	}
 }
 
 // Serve accepts clients until ctx is cancelled or Close is called, then
@@ -77,6 +134,9 @@ func (s *EchoServer) logf(format string, args ...any) {
 func (s *EchoServer) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
+	if s.logs != nil {
+		go s.writeLog()
+	}
 	sem := make(chan struct{}, s.opts.MaxClients)
 	var backoff time.Duration
 	for {
@@ -84,6 +144,7 @@ func (s *EchoServer) Serve(ctx context.Context) error {
 		if err != nil {
 			if s.isClosed() {
 				s.wg.Wait()
+				s.endLog()
 				return nil
 			}
 			var ne net.Error
@@ -101,6 +162,7 @@ func (s *EchoServer) Serve(ctx context.Context) error {
 			}
 			s.Close()
 			s.wg.Wait()
+			s.endLog()
 			return err
 		}
 		backoff = 0
@@ -174,7 +236,13 @@ func (s *EchoServer) handle(c net.Conn) {
 		_ = c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
 		n, err := c.Read(buf)
 		if n > 0 {
-			s.logf("%s received %d bytes \"%s\", sending it back", peer, n, output.EscapeBytes(buf[:n]))
+			if s.logs != nil {
+				if n > echoShowMax {
+					s.logf("%s received %d bytes \"%s\"... (the first %d shown), sending it back", peer, n, output.EscapeBytes(buf[:echoShowMax]), echoShowMax)
+				} else {
+					s.logf("%s received %d bytes \"%s\", sending it back", peer, n, output.EscapeBytes(buf[:n]))
+				}
+			}
 			_ = c.SetWriteDeadline(time.Now().Add(s.opts.IdleTimeout))
 			if _, werr := c.Write(buf[:n]); werr != nil {
 				s.logf("%s write failed after %d bytes: %v", peer, total, werr)

@@ -25,8 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/netutil"
-
 	"github.com/nettool/nettool/probe/output"
 )
 
@@ -46,8 +44,14 @@ type HTTPOptions struct {
 	// within it, so a client that says nothing, drips, or never reads its
 	// response cannot hold a connection (0: 30s; the head alone: at most 10s).
 	Timeout time.Duration
-	// MaxConns is how many connections are served at once; more wait in
-	// the kernel's accept queue until one ends (0: 1024).
+	// HeadTimeout is how long a request head may take to arrive (0: 10s or
+	// Timeout, whichever is shorter). Near MaxConns it is cut to 2s.
+	HeadTimeout time.Duration
+	// MaxConns is how many connections are held at once (0: 1024). At the
+	// cap, the connection that has waited longest for a request head (an
+	// idle keep-alive one, a slowloris) is shed for the new one; when every
+	// connection is busy with a request, new ones wait in the kernel's
+	// accept queue until one ends.
 	MaxConns int
 }
 
@@ -59,9 +63,22 @@ type HTTPServer struct {
 	ln      net.Listener
 	srv     *http.Server
 	certPEM []byte
+	pool    *httpPool
 	done    chan struct{}
 	err     error
 	logMu   sync.Mutex
+}
+
+// logf writes one line to the access log. The line is formatted before the
+// lock is taken: the lock only keeps lines whole.
+func (s *HTTPServer) logf(format string, args ...any) {
+	if s.opts.Log == nil {
+		return
+	}
+	line := fmt.Sprintf(format+"\n", args...)
+	s.logMu.Lock()
+	io.WriteString(s.opts.Log, line)
+	s.logMu.Unlock()
 }
 
 // NewHTTPServer returns a server that is not started yet.
@@ -78,6 +95,12 @@ func NewHTTPServer(o HTTPOptions) *HTTPServer {
 	if o.MaxConns <= 0 {
 		o.MaxConns = 1024
 	}
+	if o.Log == io.Discard {
+		o.Log = nil // -q: no line is formatted at all
+	}
+	if o.HeadTimeout <= 0 {
+		o.HeadTimeout = min(10*time.Second, o.Timeout)
+	}
 	return &HTTPServer{opts: o, done: make(chan struct{})}
 }
 
@@ -89,7 +112,8 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 		return err
 	}
 	s.ln = ln
-	inner := netutil.LimitListener(ln, s.opts.MaxConns)
+	s.pool = newHTTPPool(s.opts.MaxConns, s.logf)
+	hl := &httpListener{Listener: ln, pool: s.pool, srv: s, stall: s.opts.Timeout}
 	if s.opts.TLS {
 		cert, pemBytes, err := httpSelfSigned(ln.Addr())
 		if err != nil {
@@ -97,11 +121,11 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 			return err
 		}
 		s.certPEM = pemBytes
-		inner = tls.NewListener(inner, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		hl.tls = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler(),
-		ReadHeaderTimeout: min(10*time.Second, s.opts.Timeout),
+		ReadHeaderTimeout: s.opts.HeadTimeout,
 		ReadTimeout:       s.opts.Timeout, // the body too: /mirror reads it
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
@@ -111,13 +135,26 @@ func (s *HTTPServer) Start(ctx context.Context) error {
 			}
 			return ctx
 		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			rc, ok := c.(*httpRecConn)
+			if !ok {
+				return
+			}
+			switch st {
+			case http.StateActive: // a whole head has been read
+				rc.raw.pool.serving(rc.raw)
+			case http.StateIdle: // the response is done: wait for the next head
+				rc.newHead()
+				rc.raw.pool.waitingAgain(rc.raw)
+			}
+		},
 		ErrorLog: nil,
 	}
 	s.srv.SetKeepAlivesEnabled(true)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		err := s.srv.Serve(&httpRecListener{Listener: inner, stall: s.opts.Timeout})
+		err := s.srv.Serve(hl)
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.err = err
 		}
@@ -178,29 +215,52 @@ func (s *HTTPServer) CertPEM() []byte { return s.certPEM }
 
 type httpConnKey struct{}
 
-// httpRecListener wraps each accepted connection so the raw request bytes
-// can be mirrored, and so that every write has a deadline.
-type httpRecListener struct {
-	net.Listener
-	stall time.Duration
-}
-
-func (l *httpRecListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &httpRecConn{Conn: c, stall: l.stall}, nil
-}
-
 const httpMirrorCap = 1 << 20
 
+// httpRecConn is what net/http serves: it records the raw request bytes so
+// they can be mirrored, gives every write a deadline, watches for the end
+// of each request head (to shorten the head deadline near the cap, and to
+// answer 408 when a head is cut off by it) and, under TLS, sees plaintext.
 type httpRecConn struct {
-	net.Conn
-	stall time.Duration
-	mu    sync.Mutex
-	buf   []byte
-	cut   bool
+	net.Conn           // *httpConn, or a *tls.Conn on one
+	raw      *httpConn // the TCP connection and its slot
+	srv      *HTTPServer
+	stall    time.Duration
+	mu       sync.Mutex
+	buf      []byte
+	cut      bool
+	headDone bool      // the current request's head has fully arrived
+	headLen  int       // bytes of the current head received so far
+	headNL   int       // end-of-head scanner: 1 after LF, 2 after LF CR
+	headAt   time.Time // when the current head began to be awaited
+	sent408  bool
+}
+
+// newHead starts waiting for the next request head.
+func (c *httpRecConn) newHead() {
+	c.mu.Lock()
+	c.headDone, c.headLen, c.headNL, c.headAt = false, 0, 0, time.Now()
+	c.mu.Unlock()
+}
+
+// scanHead notes bytes of the head; it stops at the empty line that ends
+// it (CRLF CRLF, or bare LFs).
+func (c *httpRecConn) scanHead(b []byte) {
+	for i, x := range b {
+		switch {
+		case x == '\n' && c.headNL > 0:
+			c.headDone = true
+			c.headLen += i + 1
+			return
+		case x == '\n':
+			c.headNL = 1
+		case x == '\r' && c.headNL == 1:
+			c.headNL = 2
+		default:
+			c.headNL = 0
+		}
+	}
+	c.headLen += len(b)
 }
 
 // Write gives each write its own deadline: a response may take as long as
@@ -212,16 +272,48 @@ func (c *httpRecConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
+// SetReadDeadline shortens the head deadline when the server is near its
+// connection cap.
+func (c *httpRecConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	head := !c.headDone
+	c.mu.Unlock()
+	if head && c.raw.pool.pressure() {
+		if lim := time.Now().Add(httpPressureHead); t.IsZero() || t.After(lim) {
+			t = lim
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
 func (c *httpRecConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
+	c.mu.Lock()
 	if n > 0 {
-		c.mu.Lock()
 		room := httpMirrorCap - len(c.buf)
 		if room < n {
 			c.cut = true
 		}
 		c.buf = append(c.buf, b[:min(n, max(room, 0))]...)
-		c.mu.Unlock()
+		if !c.headDone {
+			c.scanHead(b[:n])
+		}
+	}
+	timedOut := err != nil && !c.headDone && c.headLen > 0 && !c.sent408 && headTimedOut(err)
+	if timedOut {
+		c.sent408 = true
+	}
+	headLen, waited := c.headLen, time.Since(c.headAt)
+	c.mu.Unlock()
+	if timedOut {
+		// net/http closes a connection whose head timed out without a
+		// word; say why, as a server that drops a request should.
+		c.raw.linger.Store(true)
+		const body = "request head not received in time\n"
+		_, _ = c.Write([]byte("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+			strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body))
+		c.srv.logf("%s \"-\" 408 0B %.1fms \"-\" (request head incomplete: %d byte%s received)", c.RemoteAddr(),
+			float64(waited.Microseconds())/1000, headLen, plural(headLen))
 	}
 	return n, err
 }
@@ -283,19 +375,47 @@ func (s *HTTPServer) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &httpStatusWriter{ResponseWriter: w}
+		body := &httpBodyWatch{ReadCloser: r.Body, length: r.ContentLength}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = body
+		} else {
+			body.eof = true
+		}
 		mux.ServeHTTP(sw, r)
-		if rc, ok := r.Context().Value(httpConnKey{}).(*httpRecConn); ok && r.URL.Path != "/mirror" {
-			rc.take() // the next request's mirror starts here
+		if rc, ok := r.Context().Value(httpConnKey{}).(*httpRecConn); ok {
+			if r.URL.Path != "/mirror" {
+				rc.take() // the next request's mirror starts here
+			}
+			// net/http discards at most 256 KiB of a body left unread
+			// and then closes: linger so the client gets the response.
+			rc.raw.linger.Store(!body.done())
 		}
 		if s.opts.Log != nil {
-			s.logMu.Lock()
-			fmt.Fprintf(s.opts.Log, "%s %s %d %dB %.1fms %s\n", r.RemoteAddr,
+			s.logf("%s %s %d %dB %.1fms %s", r.RemoteAddr,
 				output.Escape(fmt.Sprintf("%q", r.Method+" "+r.RequestURI+" "+r.Proto)), sw.status, sw.n,
 				float64(time.Since(start).Microseconds())/1000, output.Escape(strconv.Quote(r.UserAgent())))
-			s.logMu.Unlock()
 		}
 	})
 }
+
+// httpBodyWatch tells whether the handler read the request body to its end.
+type httpBodyWatch struct {
+	io.ReadCloser
+	length int64 // -1: unknown (chunked)
+	n      int64
+	eof    bool
+}
+
+func (b *httpBodyWatch) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *httpBodyWatch) done() bool { return b.eof || (b.length >= 0 && b.n >= b.length) }
 
 func (s *HTTPServer) httpIndex(w http.ResponseWriter, r *http.Request) {
 	host, port, _ := net.SplitHostPort(r.RemoteAddr)

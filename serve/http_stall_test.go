@@ -94,8 +94,12 @@ func TestServeHTTPStalledClients(t *testing.T) {
 		got := httpStallReadToEnd(t, c, "dripping client")
 		close(stop)
 		<-dripped
-		if strings.Contains(got, "200 OK") {
-			t.Fatalf("a head that never ended was answered: %q", got)
+		// Told why, and logged: not a silent close.
+		if !strings.HasPrefix(got, "HTTP/1.1 408 Request Timeout\r\n") || !strings.Contains(got, "Connection: close\r\n") {
+			t.Fatalf("want a 408 for a head that never ended, got %q", got)
+		}
+		if l := <-log.lines; !strings.Contains(l, " 408 ") || !strings.Contains(l, "request head incomplete") {
+			t.Fatalf("log: %q", l)
 		}
 	})
 
@@ -146,7 +150,8 @@ func TestServeHTTPStalledClients(t *testing.T) {
 }
 
 // With MaxConns 1, a second client waits in the accept queue while a first
-// one holds the only slot, and is served as soon as that slot frees.
+// one holds the only slot with a request in progress, and is served as soon
+// as that slot frees.
 func TestServeHTTPMaxConns(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	log := &httpStallLog{lines: make(chan string, 16)}
@@ -156,10 +161,10 @@ func TestServeHTTPMaxConns(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close() })
 	first := httpStallDial(t, s)
-	io.WriteString(first, "GET /ip HTTP/1.1\r\nHost: x\r\n\r\n")
+	io.WriteString(first, "GET /drip?bytes=2&interval=10s HTTP/1.1\r\nHost: x\r\n\r\n")
 	br := bufio.NewReader(first)
 	if st, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(st, "HTTP/1.1 200 ") {
-		t.Fatalf("first: %q %v", st, err) // the first connection holds the slot (keep-alive)
+		t.Fatalf("first: %q %v", st, err) // the first connection holds the slot, mid-response
 	}
 	second := httpStallDial(t, s)
 	io.WriteString(second, "GET /ip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -171,6 +176,37 @@ func TestServeHTTPMaxConns(t *testing.T) {
 	_ = second.SetReadDeadline(time.Now().Add(60 * time.Second))
 	if got := httpStallReadToEnd(t, second, "second client"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
 		t.Fatalf("second client: %q", got)
+	}
+}
+
+// With MaxConns 1, an idle keep-alive connection (waiting for a next head
+// that does not come) is shed for a new client, which is served.
+func TestServeHTTPMaxConnsShedsIdle(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	log := &httpStallLog{lines: make(chan string, 16)}
+	s := NewHTTPServer(HTTPOptions{Addr: "127.0.0.1:0", Log: log, MaxConns: 1})
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	first := httpStallDial(t, s)
+	io.WriteString(first, "GET /ip HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(first)
+	if st, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(st, "HTTP/1.1 200 ") {
+		t.Fatalf("first: %q %v", st, err)
+	}
+	<-log.lines
+	second := httpStallDial(t, s)
+	io.WriteString(second, "GET /ip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if got := httpStallReadToEnd(t, second, "second client"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+		t.Fatalf("second client: %q", got)
+	}
+	if l := <-log.lines; !strings.Contains(l, "shed 1 connection that had not sent a request head") {
+		t.Fatalf("log: %q", l)
+	}
+	io.Copy(io.Discard, br)
+	if _, err := first.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the idle connection was not shed")
 	}
 }
 
@@ -191,4 +227,28 @@ func TestServeHTTPTLSSilentClient(t *testing.T) {
 	partial := httpStallDial(t, s)
 	partial.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}) // a ClientHello record header, then one byte
 	httpStallReadToEnd(t, partial, "client with half a ClientHello")
+}
+
+// With MaxConns 1, a client that arrives while the only connection is busy
+// with a request is served once that connection goes idle (keep-alive) and
+// is shed, without waiting for it to close.
+func TestServeHTTPMaxConnsShedsWhenBusyGoesIdle(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	log := &httpStallLog{lines: make(chan string, 16)}
+	s := NewHTTPServer(HTTPOptions{Addr: "127.0.0.1:0", Log: log, MaxConns: 1})
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	first := httpStallDial(t, s)
+	io.WriteString(first, "GET /drip?bytes=2&interval=300ms HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(first)
+	if st, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(st, "HTTP/1.1 200 ") {
+		t.Fatalf("first: %q %v", st, err)
+	}
+	second := httpStallDial(t, s) // queued while first is busy
+	io.WriteString(second, "GET /ip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if got := httpStallReadToEnd(t, second, "second client"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+		t.Fatalf("second client: %q", got)
+	}
 }

@@ -310,6 +310,7 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 	for seq := 0; ; seq++ {
 		o := cfg.conn
 		cut := false // the attempt's timeout was cut short by --wait
+		o.Host = hp.Host
 		if !deadline.IsZero() {
 			if left := time.Until(deadline); left < o.Timeout {
 				o.Timeout, cut = max(left, time.Millisecond), true

@@ -24,6 +24,13 @@ import (
 // 127.0.0.1 signed by a fresh CA, whose PEM file it returns.
 func tcpTLSServer(t *testing.T) (addr, caFile string) {
 	t.Helper()
+	return tcpTLSServerFor(t, []net.IP{net.ParseIP("127.0.0.1")})
+}
+
+// tcpTLSServerFor is tcpTLSServer with a leaf for localhost and these IP
+// SANs (none: a name-only certificate, as most real ones are).
+func tcpTLSServerFor(t *testing.T, ips []net.IP) (addr, caFile string) {
+	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tcp test CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
@@ -35,7 +42,7 @@ func tcpTLSServer(t *testing.T) (addr, caFile string) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "localhost"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10*24*time.Hour + time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		DNSNames: []string{"localhost"}, IPAddresses: ips, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
@@ -119,5 +126,26 @@ func TestTCPTLS(t *testing.T) {
 	out, _, code = runCLI(t, "tcp", addr, "--tls", "--cacert", ca, "--sni", "wrong.example")
 	if code != 1 || !strings.Contains(out, "wrong.example") {
 		t.Fatalf("wrong SNI: exit %d\n%s", code, out)
+	}
+}
+
+// tcp localhost:PORT --tls verifies the certificate for "localhost", the host
+// as written, and sends it as SNI (openssl s_client and curl do the same); an
+// address target is verified against the IP SANs.
+func TestTCPTLSNameTargetVerifiesTheName(t *testing.T) {
+	addr, ca := tcpTLSServerFor(t, nil)
+	_, port, _ := net.SplitHostPort(addr)
+	out, errs, code := runCLI(t, "tcp", "-4", "localhost:"+port, "--tls", "--cacert", ca)
+	if code != 0 || !strings.Contains(out, "verified: yes") {
+		t.Fatalf("localhost: exit %d\n%s%s", code, out, errs)
+	}
+	out, _, code = runCLI(t, "tcp", addr, "--tls", "--cacert", ca)
+	if code != 1 || !strings.Contains(out, "IP SANs") {
+		t.Fatalf("address: exit %d\n%s", code, out)
+	}
+	// A scan of the name verifies the name too.
+	out, errs, code = runCLI(t, "tcp", "-4", "localhost", "-p", port, "--tls", "--cacert", ca)
+	if code != 0 || !strings.Contains(out, "verified: yes") {
+		t.Fatalf("scan: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -329,22 +329,33 @@ func BenchmarkRun1000HostsX3(b *testing.B) {
 // bound on the time between a host's two replies, which load cannot break.
 func TestRunGapStretchesRound(t *testing.T) {
 	needICMP(t)
+	// 5 hosts, 20ms apart, make a round of 100ms: longer than the 10ms
+	// interval, so the interval per host stretches to 100ms. Probes are
+	// never sent before they are due (load can only make them later), so a
+	// reply to host i's second probe cannot come before start + 100ms +
+	// i*20ms: a lower bound that holds however loaded the machine is.
+	// Without the stretch, host 0's second probe would be due at 10ms.
+	const hosts, gap, round = 5, 20 * time.Millisecond, 100 * time.Millisecond
 	var log eventLog
-	_, err := Run(context.Background(), loopTargets(5), Options{Count: 2, Interval: 20 * time.Millisecond, Gap: 10 * time.Millisecond, Wait: 5 * time.Second, Size: 56, OnEvent: log.add})
+	before := time.Now()
+	_, err := Run(context.Background(), loopTargets(hosts), Options{Count: 2, Interval: 10 * time.Millisecond, Gap: gap, Wait: 5 * time.Second, Size: 56, OnEvent: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := map[int]time.Time{}
+	seconds := 0
 	for _, e := range log.ev {
 		if e.Kind != EventReply {
 			t.Fatalf("%+v", e)
 		}
-		if e.Seq == 1 {
-			first[e.Host] = e.Time
+		if e.Seq != 2 {
 			continue
 		}
-		if d := e.Time.Sub(first[e.Host]); d < 45*time.Millisecond {
-			t.Errorf("host %d: replies %v apart, want the 50ms round", e.Host, d)
+		seconds++
+		if earliest := before.Add(round + time.Duration(e.Host)*gap); e.Time.Before(earliest) {
+			t.Errorf("host %d: second reply %v after the start, before its probe was due (%v)", e.Host, e.Time.Sub(before), earliest.Sub(before))
 		}
+	}
+	if seconds != hosts {
+		t.Fatalf("%d second replies, want %d", seconds, hosts)
 	}
 }

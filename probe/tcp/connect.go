@@ -38,6 +38,11 @@ type Options struct {
 	MaxBytes    int           // cap on bytes read for a banner or a reply
 	TLS         *TLSOptions   // do a TLS handshake after connecting
 	Source      netip.Addr    // local address to bind (zero: the OS picks)
+	// Host is the target's host as the user wrote it. When it is a name,
+	// it is the default TLS server name: sent as SNI and verified, as
+	// openssl s_client and curl do. An address (or empty) verifies the
+	// certificate's IP SANs and sends no SNI.
+	Host string
 }
 
 func (o *Options) defaults() {
@@ -127,7 +132,7 @@ func Converse(ctx context.Context, conn net.Conn, addr netip.AddrPort, at *Attem
 	stop := context.AfterFunc(ctx, g.cancel)
 	defer stop()
 	if o.TLS != nil {
-		info, tconn, err := handshake(conn, g, addr, *o.TLS, o.ReadTimeout)
+		info, tconn, err := handshake(conn, g, addr, o.Host, *o.TLS, o.ReadTimeout)
 		at.TLS = info
 		if err != nil {
 			return err

@@ -236,7 +236,9 @@ func scanPort(ctx context.Context, o ScanOptions, h ScanHost, port int, keep boo
 		if state == StateOpen {
 			if conn != nil {
 				var at Attempt
-				if cerr := Converse(ctx, conn, ap, &at, o.Conn); cerr != nil {
+				co := o.Conn
+				co.Host = h.Name
+				if cerr := Converse(ctx, conn, ap, &at, co); cerr != nil {
 					r.Failure = probe.Classify(cerr)
 					r.Error = cerr.Error()
 				}

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,7 +19,7 @@ import (
 
 // TLSOptions configure the handshake of --tls.
 type TLSOptions struct {
-	ServerName string         // SNI and the name verified; empty: the target's host when it is a name
+	ServerName string         // SNI and the name verified; empty: Options.Host when it is a name, else the address
 	Insecure   bool           // -k: report verification, do not fail on it
 	Roots      *x509.CertPool // nil: the system roots
 	ALPN       []string       // protocols offered
@@ -54,15 +55,18 @@ type CertInfo struct {
 
 // handshake runs a TLS client handshake on conn. Verification is done by
 // nettool itself so that -k can still report its result.
-func handshake(conn net.Conn, g *deadlines, addr netip.AddrPort, o TLSOptions, timeout time.Duration) (*TLSInfo, net.Conn, error) {
+func handshake(conn net.Conn, g *deadlines, addr netip.AddrPort, host string, o TLSOptions, timeout time.Duration) (*TLSInfo, net.Conn, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
 	name := o.ServerName
+	if name == "" {
+		name = DefaultServerName(host)
+	}
 	verifyName := name
 	if verifyName == "" {
-		verifyName = addr.Addr().String()
+		verifyName = addr.Addr().Unmap().String()
 	}
 	info := &TLSInfo{ServerName: name}
 	var verifyErr error
@@ -105,6 +109,29 @@ func handshake(conn net.Conn, g *deadlines, addr netip.AddrPort, o TLSOptions, t
 	return info, tc, nil
 }
 
+// DefaultServerName is the TLS server name for a target written as host:
+// the name itself (without a final dot) when it is a name, empty for an IP
+// address (no SNI is sent for addresses, RFC 6066 section 3) or no host.
+func DefaultServerName(host string) string {
+	h := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ".")
+	if h == "" {
+		return ""
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return ""
+	}
+	return h
+}
+
+// selfSignedError explains x509's "unknown authority" when the server's
+// certificate signed itself: no system root will ever vouch for it.
+type selfSignedError struct{ err error }
+
+func (e *selfSignedError) Error() string {
+	return "self-signed certificate (" + e.err.Error() + ")"
+}
+func (e *selfSignedError) Unwrap() error { return e.err }
+
 func verifyChain(certs []*x509.Certificate, name string, roots *x509.CertPool, now time.Time) error {
 	if len(certs) == 0 {
 		return errors.New("tls: server sent no certificate")
@@ -114,7 +141,17 @@ func verifyChain(certs []*x509.Certificate, name string, roots *x509.CertPool, n
 		inter.AddCert(c)
 	}
 	_, err := certs[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter, CurrentTime: now})
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) && selfSigned(certs[0]) {
+		return &selfSignedError{err: err}
+	}
 	return err
+}
+
+// selfSigned reports a certificate whose issuer is its subject and whose
+// signature its own key checks.
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 func certInfo(c *x509.Certificate, now time.Time) *CertInfo {
