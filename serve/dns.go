@@ -97,6 +97,7 @@ type DNSStats struct {
 type DNSServer struct {
 	opts    DNSOptions
 	zones   map[string]*DNSZone // by origin
+	zkeys   map[string]*DNSZone // by the key of the origin
 	maxDots int                 // labels in the longest origin
 	maxUDP  int
 	nsid    string // hex, as the OPT option carries it
@@ -139,7 +140,7 @@ func NewDNSServer(opts DNSOptions) (*DNSServer, error) {
 	if len(opts.NSID) > 512 {
 		return nil, fmt.Errorf("nsid: %d bytes, at most 512", len(opts.NSID))
 	}
-	s := &DNSServer{opts: opts, zones: map[string]*DNSZone{}, maxUDP: opts.MaxUDPSize, conns: map[net.Conn]struct{}{}}
+	s := &DNSServer{opts: opts, zones: map[string]*DNSZone{}, maxUDP: opts.MaxUDPSize, conns: map[net.Conn]struct{}{}, zkeys: map[string]*DNSZone{}}
 	for _, z := range opts.Zones {
 		if z == nil {
 			return nil, errors.New("nil zone")
@@ -148,6 +149,7 @@ func NewDNSServer(opts DNSOptions) (*DNSServer, error) {
 			return nil, fmt.Errorf("zone %s is given twice (%s and %s)", z.origin, old.file, z.file)
 		}
 		s.zones[z.origin] = z
+		s.zkeys[z.okey] = z
 		s.maxDots = max(s.maxDots, dns.CountLabel(z.origin))
 	}
 	if opts.NSID != "" {
