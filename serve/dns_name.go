@@ -1,8 +1,8 @@
 package serve
 
 import (
-	"strings"
 	"errors"
+	"strings"
 
 	"github.com/miekg/dns"
 )

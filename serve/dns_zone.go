@@ -42,11 +42,11 @@ type DNSZone struct {
 // dnsNode is the data at one name. An empty non-terminal has no sets.
 type dnsNode struct {
 	key  string
-	name string       // presentation format, as the zone file wrote it first
-	sets []*dnsRRset  // in the order the zone file gave them
-	sigs []dns.RR     // every RRSIG at the name, for RRSIG queries
-	cut  bool         // NS below the apex: a delegation
-	idx  int          // position in DNSZone.sorted
+	name string      // presentation format, as the zone file wrote it first
+	sets []*dnsRRset // in the order the zone file gave them
+	sigs []dns.RR    // every RRSIG at the name, for RRSIG queries
+	cut  bool        // NS below the apex: a delegation
+	idx  int         // position in DNSZone.sorted
 }
 
 // dnsRRset is the records of one type at one name and the RRSIGs that
