@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -283,12 +284,33 @@ func (r *dnsLineReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// where is "file:line" of the record the parser returned last.
+// where is "file:line" of the record the parser returned last: the line
+// it starts on (a record in parentheses goes on over several lines).
 func (t *dnsLineTracker) where() string {
 	if t.cur == nil {
 		return "zone"
 	}
-	return t.cur.name + ":" + strconv.Itoa(t.cur.line)
+	return t.cur.name + ":" + strconv.Itoa(t.cur.line-dnsRecordLines(t.raw))
+}
+
+// dnsRecordLines counts the line ends inside the record at the end of raw
+// (the text since the record before it): from the start of its first line
+// (not blank, not only a comment, not a $ directive) to its last byte.
+func dnsRecordLines(raw []byte) int {
+	body := bytes.TrimRight(raw, "\n")
+	start := 0
+	for start < len(body) {
+		end := bytes.IndexByte(body[start:], '\n')
+		if end < 0 {
+			break
+		}
+		line := bytes.TrimSpace(body[start : start+end])
+		if len(line) != 0 && line[0] != ';' && line[0] != '$' {
+			break
+		}
+		start += end + 1
+	}
+	return bytes.Count(body[start:], []byte("\n"))
 }
 
 // dnsZoneRR is a record and where the zone text has it.
@@ -468,10 +490,10 @@ func dnsCheckText(raw []byte, strs bool) error {
 					}
 					if d := raw[i+1]; d >= '0' && d <= '9' {
 						if !dnsDigits(raw[i+1 : min(i+4, len(raw))]) {
-							return fmt.Errorf("bad escape %q: \\DDD needs three digits", dnsEscText(raw[i:min(i+4, len(raw))]))
+							return fmt.Errorf("bad escape \"%s\": \\DDD needs three digits", dnsEscText(raw[i:min(i+4, len(raw))]))
 						}
 						if v := int(raw[i+1]-'0')*100 + int(raw[i+2]-'0')*10 + int(raw[i+3]-'0'); v > 255 {
-							return fmt.Errorf("bad escape %q: \\DDD is a byte, at most \\255", dnsEscText(raw[i:i+4]))
+							return fmt.Errorf("bad escape \"%s\": \\DDD is a byte, at most \\255", dnsEscText(raw[i:i+4]))
 						}
 						i += 4
 					} else {
@@ -502,9 +524,18 @@ func dnsDigits(b []byte) bool {
 	return true
 }
 
+// dnsEscText shows zone text in an error: printable ASCII as it is,
+// anything else as \DDD.
 func dnsEscText(b []byte) string {
-	q := strconv.QuoteToASCII(string(b))
-	return q[1 : len(q)-1]
+	var out strings.Builder
+	for _, c := range b {
+		if c >= ' ' && c <= '~' {
+			out.WriteByte(c)
+		} else {
+			fmt.Fprintf(&out, "\\%03d", c)
+		}
+	}
+	return out.String()
 }
 
 func dnsBuildZone(rrs []dnsZoneRR, origin, file string) (*DNSZone, error) {
@@ -527,8 +558,22 @@ func dnsBuildZone(rrs []dnsZoneRR, origin, file string) (*DNSZone, error) {
 	z := &DNSZone{origin: origin, okey: okey, file: file, names: map[string]*dnsNode{}, n3keys: map[string]*dnsNode{}}
 	z.apex = &dnsNode{key: okey, name: origin}
 	z.names[okey] = z.apex
-	where := map[*dnsNode]string{} // the first record of each name, for errors
-	for _, r := range rrs {
+	// The first two records of each set (indexes into rrs), so that an
+	// error names the record that broke a rule, as the checkers do.
+	recs := map[*dnsRRset][]int{}
+	nth := func(set *dnsRRset, i int) string {
+		if l := recs[set]; i < len(l) {
+			return rrs[l[i]].where
+		}
+		return file
+	}
+	later := func(a, b *dnsRRset) string {
+		if recs[a][0] > recs[b][0] {
+			return nth(a, 0)
+		}
+		return nth(b, 0)
+	}
+	for ri, r := range rrs {
 		rr := r.rr
 		h := rr.Header()
 		if h.Class != dns.ClassINET {
@@ -566,9 +611,6 @@ func dnsBuildZone(rrs []dnsZoneRR, origin, file string) (*DNSZone, error) {
 				z.names[p] = &dnsNode{key: p, name: dnsKeyName(p)}
 			}
 		}
-		if _, ok := where[n]; !ok {
-			where[n] = r.where
-		}
 		t := h.Rrtype
 		if sig, ok := rr.(*dns.RRSIG); ok {
 			t = sig.TypeCovered
@@ -599,6 +641,9 @@ func dnsBuildZone(rrs []dnsZoneRR, origin, file string) (*DNSZone, error) {
 			continue
 		}
 		*list = append(*list, rr)
+		if h.Rrtype != dns.TypeRRSIG && len(recs[set]) < 2 {
+			recs[set] = append(recs[set], ri)
+		}
 		if h.Rrtype == dns.TypeRRSIG {
 			n.sigs = append(n.sigs, rr)
 		}
@@ -622,24 +667,24 @@ func dnsBuildZone(rrs []dnsZoneRR, origin, file string) (*DNSZone, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("%s: %d SOA records at %s, want one", where[z.apex], len(soas), origin)
+		return nil, fmt.Errorf("%s: %d SOA records at %s, want one", nth(z.apex.set(dns.TypeSOA), 1), len(soas), origin)
 	}
 	for key, n := range z.names {
 		if c := n.rrs(dns.TypeCNAME); len(c) > 0 {
 			if len(c) > 1 {
-				return nil, fmt.Errorf("%s: %s has %d CNAME records, want one", where[n], n.name, len(c))
+				return nil, fmt.Errorf("%s: %s has %d CNAME records, want one", nth(n.set(dns.TypeCNAME), 1), n.name, len(c))
 			}
 			for _, s := range n.sets {
 				if len(s.rrs) > 0 && s.t != dns.TypeCNAME && s.t != dns.TypeNSEC {
-					return nil, fmt.Errorf("%s: %s has a CNAME and %s records (a CNAME must stand alone, RFC 1034 3.6.2)", where[n], n.name, dnsTypeName(s.t))
+					return nil, fmt.Errorf("%s: %s has a CNAME and %s records (a CNAME must stand alone, RFC 1034 3.6.2)", later(n.set(dns.TypeCNAME), s), n.name, dnsTypeName(s.t))
 				}
 			}
 			if key == okey {
-				return nil, fmt.Errorf("%s: CNAME at the zone's apex %s", where[n], n.name)
+				return nil, fmt.Errorf("%s: CNAME at the zone's apex %s", nth(n.set(dns.TypeCNAME), 0), n.name)
 			}
 		}
 		if d := n.rrs(dns.TypeDNAME); len(d) > 1 {
-			return nil, fmt.Errorf("%s: %s has %d DNAME records, want one (RFC 6672 2.4)", where[n], n.name, len(d))
+			return nil, fmt.Errorf("%s: %s has %d DNAME records, want one (RFC 6672 2.4)", nth(n.set(dns.TypeDNAME), 1), n.name, len(d))
 		}
 		if key != okey && len(n.rrs(dns.TypeNS)) > 0 {
 			n.cut = true
