@@ -352,6 +352,7 @@ func (s *DNSServer) dnsServeUDP() {
 		replyBufs[i] = make([]byte, s.maxUDP)
 		in[i].Buffers = [][]byte{bufs[i]}
 	}
+	cache := newDNSCache()                   // this worker's packed replies
 	replySlot := make([][]byte, dnsBatch)    // Buffers for outs, reused
 	queries := make([]DNSQuery, 0, dnsBatch) // logged once the replies are out
 	froms := make([]netip.AddrPort, 0, dnsBatch)
@@ -368,7 +369,7 @@ func (s *DNSServer) dnsServeUDP() {
 		queries, froms = queries[:0], froms[:0]
 		for i := 0; i < n; i++ {
 			m := &in[i]
-			reply, q := s.dnsHandle(bufs[i][:m.N], false, replyBufs[i])
+			reply, q := s.dnsServe(bufs[i][:m.N], false, replyBufs[i], cache)
 			from := dnsAddrPort(m.Addr)
 			if reply != nil {
 				replySlot[i] = reply

@@ -125,5 +125,18 @@ func FuzzDNSHandle(f *testing.F) {
 		if q.Size != len(reply) || q.Rcode != dns.RcodeToString[r.Rcode] && r.Rcode < 16 {
 			t.Fatalf("log entry %+v does not match the reply", q)
 		}
+		// A UDP worker's cache answers the same bytes, the first time
+		// (packed) and the second (copied), and logs the same.
+		if !tcp {
+			c := newDNSCache()
+			want := append([]byte(nil), reply...)
+			for i := 0; i < 2; i++ {
+				got, cq := s.dnsServe(in, false, make([]byte, dns.MaxMsgSize), c)
+				cq.Name, q.Name = "", ""
+				if !bytes.Equal(got, want) || cq != q {
+					t.Fatalf("from the cache (pass %d):\n%x\n%+v\nwant\n%x\n%+v", i, got, cq, want, q)
+				}
+			}
+		}
 	})
 }
