@@ -79,16 +79,6 @@ func (n *dnsNode) rrs(t uint16) []dns.RR {
 	return nil
 }
 
-// empty reports whether the node holds no records (an empty non-terminal).
-func (n *dnsNode) empty() bool {
-	for _, s := range n.sets {
-		if len(s.rrs) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // node returns the node of a presentation name, nil when there is none.
 func (z *DNSZone) node(name string) *dnsNode { return z.names[dnsKey(name)] }
 
