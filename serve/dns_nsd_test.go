@@ -223,6 +223,38 @@ func TestDNSAnswersEqualNSD(t *testing.T) {
 			}
 		}
 	}
+	// Class ANY (AA clear, no SOA in negative answers), and TCP.
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+		class uint16
+		tcp   bool
+	}{
+		{"host.nsec.test.", dns.TypeA, dns.ClassANY, false}, {"nope.nsec3.test.", dns.TypeA, dns.ClassANY, false},
+		{"host.nsec.test.", dns.TypeMX, dns.ClassANY, false}, {"www.sub.nsec.test.", dns.TypeA, dns.ClassANY, false},
+		{"nope.nsec3.test.", dns.TypeA, dns.ClassINET, true}, {"x.wild.optout.test.", dns.TypeMX, dns.ClassINET, true},
+	} {
+		m := new(dns.Msg)
+		m.SetQuestion(q.name, q.qtype)
+		m.Question[0].Qclass = q.class
+		m.SetEdns0(1232, true)
+		cl := c
+		if q.tcp {
+			cl = &dns.Client{Net: "tcp", Timeout: 10 * time.Second}
+		}
+		want, _, err := cl.Exchange(m, nsdAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := cl.Exchange(m, s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked++
+		if d := dnsDiffReplies(want, got); d != "" {
+			t.Errorf("%s %s class %s tcp=%v: serve dns differs from nsd:\n%s", q.name, dns.TypeToString[q.qtype], dns.ClassToString[q.class], q.tcp, d)
+		}
+	}
 	t.Logf("%d questions asked of both", asked)
 }
 
