@@ -200,10 +200,13 @@ func (s *DNSServer) dnsFit(resp *dns.Msg, units []dnsUnit, limit int, out []byte
 			kept = try
 			continue
 		}
+		// What does not fit ends the reply: with TC when it is needed
+		// (answer, authority), without when it is optional (nsd stops
+		// there too).
 		if u.sec < dnsSecOptional {
 			resp.Truncated = true
-			break
 		}
+		break
 	}
 	dnsFill(resp, kept, -1)
 	reply, err := resp.PackBuffer(out)
@@ -384,9 +387,7 @@ func (a *dnsAnswerer) referral(z *DNSZone, cut *dnsNode, step int) {
 	if ds := cut.set(dns.TypeDS); ds != nil {
 		a.add(z, dnsSecAuthority, ds, "", "")
 	} else if z.param != nil {
-		if !a.nsec3Match(z, cut.key) {
-			a.nsec3Encloser(z, cut.key, true)
-		}
+		a.nsec3DSProof(z, cut.key)
 	} else if nsec := cut.set(dns.TypeNSEC); nsec != nil {
 		a.add(z, dnsSecAuthority, nsec, "", "")
 	}
@@ -417,9 +418,18 @@ func (a *dnsAnswerer) authoritative(z *DNSZone, k, name string, node, ce *dnsNod
 	}
 	if a.do && z.signed {
 		if z.param != nil {
-			if match == nil {
-				a.nsec3Encloser(z, k, false)
+			switch {
+			case match == nil:
+				// NXDOMAIN, in nsd's order: the next closer's cover, the
+				// closest encloser's match (none for an empty
+				// non-terminal that opt-out left without an NSEC3), the
+				// wildcard's cover.
+				a.nsec3Cover(z, dnsNextCloser(k, ce.key))
+				a.nsec3Match(z, ce.key)
 				a.nsec3Cover(z, "\x01*"+ce.key)
+			case match == node && len(node.sets) == 0:
+				// An empty non-terminal: nsd puts its proof before the SOA.
+				a.nsec3Nodata(z, node)
 			}
 		} else {
 			if match != node || node == nil {
@@ -580,6 +590,20 @@ func (a *dnsAnswerer) nodata(z *DNSZone, original *dnsNode) {
 		a.nsecBefore(z, original.idx)
 		return
 	}
+	a.nsec3Nodata(z, original)
+}
+
+// nsec3Nodata adds the NSEC3 proof that original has no records of the
+// type asked (RFC 5155 7.2.3-7.2.5), as nsd makes it.
+func (a *dnsAnswerer) nsec3Nodata(z *DNSZone, original *dnsNode) {
+	if a.qtype == dns.TypeDS {
+		if original == z.apex {
+			a.nsec3Match(z, original.key)
+			return
+		}
+		a.nsec3DSProof(z, original.key)
+		return
+	}
 	if first := dnsFirstLabel(original.key); first == "*" && original != z.apex {
 		// Wildcard NODATA (RFC 5155 7.2.5): the closest encloser and the
 		// wildcard.
@@ -590,7 +614,34 @@ func (a *dnsAnswerer) nodata(z *DNSZone, original *dnsNode) {
 	if !a.nsec3Match(z, original.key) {
 		// No NSEC3 for the name (opt-out, RFC 5155 7.2.4): the closest
 		// provable encloser.
-		a.nsec3Encloser(z, original.key, a.qtype == dns.TypeDS)
+		a.nsec3Encloser(z, original.key)
+	}
+}
+
+// nsec3DSProof adds the proof that the name k has no DS (RFC 5155 7.2.4,
+// 7.2.7): its NSEC3, or with opt-out the closest provable encloser's, the
+// cover of the next closer name and the cover of k itself (nsd's order).
+func (a *dnsAnswerer) nsec3DSProof(z *DNSZone, k string) {
+	if a.nsec3Match(z, k) {
+		return
+	}
+	for p := dnsKeyParent(k); p != ""; p = dnsKeyParent(p) {
+		if a.nsec3Match(z, p) {
+			if nc := dnsNextCloser(k, p); nc != k {
+				a.nsec3Cover(z, nc)
+			}
+			// nsd adds k's own cover only for a delegation point, and not
+			// when the cover is the last NSEC3 wrapping around to the
+			// first (k's hash before the first NSEC3): so does this.
+			if n := z.names[k]; n != nil && (n.cut || n.set(dns.TypeDS) != nil) && len(z.nsec3) > 0 &&
+				dnsKeyCompare(z.nsec3Key(k), z.nsec3[0].key) > 0 {
+				a.nsec3Cover(z, k)
+			}
+			return
+		}
+		if p == z.okey {
+			return
+		}
 	}
 }
 
@@ -680,14 +731,10 @@ func (a *dnsAnswerer) nsec3Cover(z *DNSZone, k string) {
 // the NSEC3 that matches the nearest ancestor that has one, and the one
 // that covers the next closer name.
 // The order (which matters when a reply is cut) is nsd's: the next
-// closer's cover first, but the match first in the proof that a
-// delegation has no DS (dsProof).
-func (a *dnsAnswerer) nsec3Encloser(z *DNSZone, k string, dsProof bool) {
+// closer's cover first.
+func (a *dnsAnswerer) nsec3Encloser(z *DNSZone, k string) {
 	for p := dnsKeyParent(k); p != ""; p = dnsKeyParent(p) {
 		if z.n3keys[z.nsec3Key(p)] != nil {
-			if dsProof {
-				a.nsec3Match(z, p)
-			}
 			a.nsec3Cover(z, dnsNextCloser(k, p))
 			a.nsec3Match(z, p)
 			return

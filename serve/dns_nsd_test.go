@@ -74,6 +74,54 @@ _srv._tcp IN SRV  0 0 80 host
 _srv._tcp IN SRV  1 0 80 mail
 `
 
+// dnsNSDZone2 is a second zone: other types, names in upper case, a DNAME
+// at a name with children elsewhere, wildcards under empty non-terminals
+// and below delegations, a CNAME to a wildcard, delegations below empty
+// non-terminals.
+const dnsNSDZone2 = `$TTL 600
+@          IN SOA   ns1 admin ( 2026120101 7200 900 1209600 300 )
+           IN NS    ns1
+           IN NS    ns2.example.net.
+           IN CAA   0 issue "ca.example"
+           IN HTTPS 1 . alpn="h2,h3"
+NS1        IN A     192.0.2.1
+WWW        IN AAAA  2001:db8::80
+           IN TXT   "Mixed" "case"
+svc        IN SVCB  1 svc.example.net. port=8443
+tlsa._443._tcp IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+ssh        IN SSHFP 4 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+loc        IN LOC   52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m
+naptr      IN NAPTR 100 10 "S" "SIP+D2U" "" _sip._udp
+unk        IN TYPE65280 \# 4 0a000001
+*.x.y.z    IN TXT   "deep wildcard"
+*          IN MX    10 mx.wildapex
+mx.wildapex IN A    192.0.2.25
+tocw       IN CNAME foo.x.y.z
+mxcname    IN MX    5 www
+d.e.f.deleg IN NS   ns.d.e.f.deleg
+ns.d.e.f.deleg IN A 192.0.2.53
+*.deleg    IN A     192.0.2.99
+dn         IN DNAME other.example.
+a.b        IN A     192.0.2.7
+c.a.b      IN CNAME a.b
+ptr        IN PTR   WWW
+kx         IN KX    10 NS1
+`
+
+// dnsNSDQuestions2 are asked in the dnsNSDZone2 variants.
+var dnsNSDQuestions2 = []struct{ name, qtype string }{
+	{"@", "CAA"}, {"@", "HTTPS"}, {"@", "NS"}, {"@", "ANY"}, {"@", "MX"}, {"@", "DNAME"},
+	{"ns1", "A"}, {"www", "AAAA"}, {"WWW", "TXT"}, {"www", "ANY"}, {"svc", "SVCB"}, {"tlsa._443._tcp", "TLSA"},
+	{"_443._tcp", "TLSA"}, {"ssh", "SSHFP"}, {"loc", "LOC"}, {"naptr", "NAPTR"}, {"unk", "TYPE65280"}, {"unk", "A"},
+	{"a.x.y.z", "TXT"}, {"b.a.x.y.z", "TXT"}, {"x.y.z", "TXT"}, {"y.z", "A"}, {"z", "A"}, {"q.y.z", "TXT"},
+	{"anything", "MX"}, {"anything", "A"}, {"a.b.anything", "MX"}, {"mx.wildapex", "A"}, {"wildapex", "MX"},
+	{"tocw", "TXT"}, {"tocw", "A"}, {"mxcname", "MX"}, {"kx", "KX"}, {"ptr", "PTR"},
+	{"d.e.f.deleg", "A"}, {"x.d.e.f.deleg", "A"}, {"d.e.f.deleg", "DS"}, {"e.f.deleg", "A"}, {"f.deleg", "A"},
+	{"q.deleg", "A"}, {"q.e.f.deleg", "A"}, {"deleg", "A"}, {"e.f.deleg", "DS"},
+	{"dn", "DNAME"}, {"x.dn", "A"}, {"x.dn", "CNAME"}, {"dn", "A"},
+	{"a.b", "A"}, {"c.a.b", "A"}, {"b", "A"}, {"x.b", "A"}, {"x.c.a.b", "A"},
+}
+
 // dnsNSDQuestions are asked in every variant: a name relative to the
 // origin ("@" is the apex) and a type.
 var dnsNSDQuestions = []struct{ name, qtype string }{
@@ -103,6 +151,7 @@ type dnsNSDVariant struct {
 	origin string
 	file   string
 	nsec3  []string // NSEC3 owner names in the signed file (asked too)
+	two    bool     // made from dnsNSDZone2
 }
 
 func TestDNSAnswersEqualNSD(t *testing.T) {
@@ -114,20 +163,28 @@ func TestDNSAnswersEqualNSD(t *testing.T) {
 	variants := []struct {
 		origin string
 		sign   []string // dnssec-signzone options; nil: not signed
+		zone   string   // "": dnsNSDZone
 	}{
-		{"plain.test.", nil},
-		{"nsec.test.", []string{}},
-		{"nsec3.test.", []string{"-3", "aabbccdd", "-H", "2"}},
-		{"optout.test.", []string{"-3", "-", "-H", "0", "-A"}},
+		{"plain.test.", nil, ""},
+		{"nsec.test.", []string{}, ""},
+		{"nsec3.test.", []string{"-3", "aabbccdd", "-H", "2"}, ""},
+		{"optout.test.", []string{"-3", "-", "-H", "0", "-A"}, ""},
+		{"two.test.", []string{}, dnsNSDZone2},
+		{"two3.test.", []string{"-3", "ff", "-H", "1", "-A"}, dnsNSDZone2},
+		{"two3n.test.", []string{"-3", "-", "-H", "0"}, dnsNSDZone2},
 	}
 	var zones []dnsNSDVariant
 	for _, v := range variants {
-		text := "$ORIGIN " + v.origin + "\n" + dnsNSDZone
+		tmpl := dnsNSDZone
+		if v.zone != "" {
+			tmpl = v.zone
+		}
+		text := "$ORIGIN " + v.origin + "\n" + tmpl
 		file := filepath.Join(dir, strings.TrimSuffix(v.origin, ".")+".zone")
 		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		z := dnsNSDVariant{origin: v.origin, file: file}
+		z := dnsNSDVariant{origin: v.origin, file: file, two: v.zone != ""}
 		if v.sign != nil {
 			z.file = dnsSign(t, keygen, signzone, dir, v.origin, file, v.sign)
 			signed, err := os.ReadFile(z.file)
@@ -200,6 +257,9 @@ func TestDNSAnswersEqualNSD(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			qs := append([]struct{ name, qtype string }(nil), dnsNSDQuestions...)
+			if z.two {
+				qs = append(qs[:0:0], dnsNSDQuestions2...)
+			}
 			for _, o := range z.nsec3 {
 				qs = append(qs, struct{ name, qtype string }{strings.TrimSuffix(o, "."+z.origin), "A"},
 					struct{ name, qtype string }{strings.TrimSuffix(o, "."+z.origin), "NSEC3"})
@@ -276,7 +336,7 @@ func TestDNSAnswersEqualNSD(t *testing.T) {
 	// its trust anchor, asking serve dns only.
 	delv := probetest.LookPeer(t, "delv")
 	host, port, _ := net.SplitHostPort(s.Addr())
-	for _, z := range zones[1:] {
+	for _, z := range zones[1:4] {
 		anchor := dnsTrustAnchor(t, filepath.Join(dir, "keys-"+z.origin), z.origin)
 		wg.Add(1)
 		go func() {
