@@ -336,23 +336,25 @@ func TestDNSAnswersEqualNSD(t *testing.T) {
 	// its trust anchor, asking serve dns only.
 	delv := probetest.LookPeer(t, "delv")
 	host, port, _ := net.SplitHostPort(s.Addr())
+	sem := make(chan struct{}, 6) // delv runs at once
 	for _, z := range zones[1:4] {
 		anchor := dnsTrustAnchor(t, filepath.Join(dir, "keys-"+z.origin), z.origin)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, q := range []struct{ name, qtype, want string }{
-				{"host", "A", "; fully validated"},
-				{"www", "A", "; fully validated"},
-				{"x.wild", "A", "; fully validated"}, // "; unsigned answer" with opt-out: see below
-				{"x.dn", "A", "; fully validated"},
-				{"sub", "DS", "; fully validated"},
-				{"nope", "A", "; negative response, fully validated"},
-				{"host", "MX", "; negative response, fully validated"},
-				{"b.c.ent", "A", "; negative response, fully validated"},
-				{"x.wild", "MX", "; negative response, fully validated"},
-				{"insec", "DS", "; negative response, fully validated"},
-			} {
+		for _, q := range []struct{ name, qtype, want string }{
+			{"host", "A", "; fully validated"},
+			{"www", "A", "; fully validated"},
+			{"x.wild", "A", "; fully validated"}, // "; unsigned answer" with opt-out: see below
+			{"x.dn", "A", "; fully validated"},
+			{"sub", "DS", "; fully validated"},
+			{"nope", "A", "; negative response, fully validated"},
+			{"host", "MX", "; negative response, fully validated"},
+			{"b.c.ent", "A", "; negative response, fully validated"},
+			{"x.wild", "MX", "; negative response, fully validated"},
+			{"insec", "DS", "; negative response, fully validated"},
+		} {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
 				name := z.origin
 				if q.name != "@" {
 					name = q.name + "." + z.origin
@@ -369,8 +371,8 @@ func TestDNSAnswersEqualNSD(t *testing.T) {
 				if !strings.Contains(string(out), q.want+"\n") {
 					t.Errorf("delv %s %s: want %q:\n%s", name, q.qtype, q.want, out)
 				}
-			}
-		}()
+			}()
+		}
 	}
 	wg.Wait()
 	t.Logf("delv done after %v", time.Since(start).Round(time.Millisecond))
