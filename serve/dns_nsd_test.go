@@ -427,7 +427,9 @@ func dnsSign(t *testing.T, keygen, signzone, dir, origin, file string, opts []st
 	}
 	out := file + ".signed"
 	args := append([]string{"-q", "-S", "-K", kdir, "-o", origin, "-f", out}, opts...)
-	if b, err := exec.CommandContext(ctx, signzone, append(args, file)...).CombinedOutput(); err != nil {
+	cmd := exec.CommandContext(ctx, signzone, append(args, file)...)
+	cmd.Dir = dir // it writes a dsset- file where it runs
+	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("dnssec-signzone %v: %v\n%s", args, err, b)
 	}
 	return out
