@@ -12,6 +12,7 @@ require (
 require (
 	github.com/google/uuid v1.6.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
 )
 
 require (

@@ -26,6 +26,8 @@ type Plus struct {
 	DNSSEC  *bool
 	NSID    *bool
 	NoRD    *bool
+	CD      *bool
+	NoAD    *bool
 	Search  *bool
 	JSON    *bool
 	Timeout time.Duration
@@ -64,7 +66,7 @@ func ParseArgs(args []string) (Args, error) {
 				a.Class = c
 				continue
 			}
-			if err := CheckName(w); err != nil {
+			if _, err := QueryName(w); err != nil {
 				return Args{}, err
 			}
 			a.Names = append(a.Names, w)
@@ -101,6 +103,10 @@ func (p *Plus) parse(w string) error {
 		p.NSID = boolp(!neg)
 	case "rec", "recurse":
 		p.NoRD = boolp(neg)
+	case "cd", "cdflag":
+		p.CD = boolp(!neg)
+	case "ad", "adflag":
+		p.NoAD = boolp(neg)
 	case "search":
 		p.Search = boolp(!neg)
 	case "json":
@@ -156,7 +162,7 @@ func (p *Plus) parse(w string) error {
 		}
 		p.Ndots = n
 	default:
-		return probe.Usagef("unknown option %s (known: +short +tcp +dnssec +nsid +[no]rec +[no]search +json +timeout=S +tries=N +retry=N +subnet=NET +bufsize=N +ndots=N)", w)
+		return probe.Usagef("unknown option %s (known: +short +tcp +dnssec +nsid +[no]rec +[no]cdflag +[no]adflag +[no]search +json +timeout=S +tries=N +retry=N +subnet=NET +bufsize=N +ndots=N)", w)
 	}
 	if hasVal && !(name == "time" || name == "timeout" || name == "tries" || name == "retry" || name == "subnet" || name == "bufsize" || name == "ndots") {
 		return probe.Usagef("option %s takes no value", w)

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -104,16 +104,16 @@ type batchItem struct {
 
 // ParseBatchLine reads "NAME [TYPE] [CLASS]" (type and class in any order
 // after the name; default type A). Blank lines and "#" comments give ok=false
-// and no error.
+// and no error. The name is the one to ask (QueryName: escapes kept, raw
+// UTF-8 labels in IDNA form); an escaped space or "#" ("a\ b", "\#") is part
+// of it.
 func ParseBatchLine(line string) (name string, qtype, qclass uint16, ok bool, err error) {
-	if i := strings.IndexByte(line, '#'); i >= 0 {
-		line = line[:i]
-	}
-	f := strings.Fields(line)
+	f := batchFields(line)
 	if len(f) == 0 {
 		return "", 0, 0, false, nil
 	}
-	if err := CheckName(f[0]); err != nil {
+	qname, err := QueryName(f[0])
+	if err != nil {
 		return "", 0, 0, false, err
 	}
 	qtype, qclass = dns.TypeA, dns.ClassINET
@@ -129,7 +129,42 @@ func ParseBatchLine(line string) (name string, qtype, qclass uint16, ok bool, er
 		}
 		return "", 0, 0, false, probe.Usagef("unknown type %q (want NAME [TYPE] [CLASS])", w)
 	}
-	return f[0], qtype, qclass, true, nil
+	return qname, qtype, qclass, true, nil
+}
+
+// batchFields splits a line at white space that is not escaped, up to a "#"
+// that is not escaped.
+func batchFields(line string) []string {
+	var out []string
+	start := -1
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\':
+			if start < 0 {
+				start = i
+			}
+			i++
+		case c == '#':
+			if start >= 0 {
+				out = append(out, line[start:i])
+			}
+			return out
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f':
+			if start >= 0 {
+				out = append(out, line[start:i])
+				start = -1
+			}
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	if start >= 0 {
+		out = append(out, line[start:])
+	}
+	return out
 }
 
 // maxLine caps one input line.
@@ -185,6 +220,9 @@ func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, bad fun
 		} else if len(line) > maxLine {
 			bad(n, probe.Usagef("line longer than %d bytes", maxLine))
 		} else if len(line) > 0 {
+			if n == 1 {
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+			}
 			name, qt, qc, ok, perr := ParseBatchLine(string(line))
 			switch {
 			case perr != nil:
@@ -374,9 +412,11 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 	return st, runErr
 }
 
-// runPoolBatch: one worker per concurrency slot, each calling Lookup.
+// runPoolBatch: one worker per concurrency slot, each calling Lookup. TCP and
+// TLS queries share a few long-lived connections per server (pipeline.go);
+// DoH shares HTTP/2 connections through the client's transport.
 func runPoolBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, chunks <-chan []batchItem, em *emitter) {
-	c := &Client{Opts: o.Opts}
+	c := &Client{Opts: o.Opts, pipes: &pipePool{}}
 	defer c.Close()
 	items := make(chan batchItem)
 	go func() {
@@ -455,9 +495,7 @@ func newTemplate(o Options) (queryTemplate, error) {
 		return queryTemplate{}, err
 	}
 	t := queryTemplate{opt: append([]byte(nil), b[12:]...)}
-	if !o.NoRD {
-		t.flags = 0x0100
-	}
+	t.flags = binary.BigEndian.Uint16(b[2:]) // RD, AD, CD as NewQuery sets them
 	return t, nil
 }
 
@@ -544,9 +582,14 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 			res.Transport = string(TCP)
 			m, _ := NewQuery(NewQuestion(it.name, it.qtype, it.class), o.Opts)
 			r, rtt, err := exchangeStream(ctx, s.addr, false, nil, m, time.Now().Add(o.Opts.Timeout))
-			if err != nil {
+			var me *malformedError
+			switch {
+			case errors.As(err, &me):
+				res.fill(me.msg, rtt)
+				res.setMalformed(me.why)
+			case err != nil:
 				res.fail(err)
-			} else {
+			default:
 				res.fill(r, rtt)
 			}
 			res.ElapsedMS = probe.Millis(time.Since(start))
@@ -766,16 +809,21 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 	res := newBatchResult(it, s.server, start)
 	res.Tries = tries
 	if trunc || !fastParse(buf, id, it.name, it.qtype, it.class, res, now.Sub(sent)) {
-		m := new(dns.Msg)
-		uerr := m.Unpack(buf)
+		m, bad, uerr := unpackReply(buf)
 		if uerr != nil && !trunc {
 			return // garbage: keep waiting for the real reply
 		}
-		if uerr == nil && !answers(m, id, it.name, it.qtype, it.class) {
+		switch {
+		case uerr != nil:
+		case bad != "" && replyTo(&dns.Msg{MsgHdr: dns.MsgHdr{Id: id}, Question: []dns.Question{{Name: it.name, Qtype: it.qtype, Qclass: it.class}}}, m):
+		case !answers(m, id, it.name, it.qtype, it.class):
 			return
 		}
 		if !trunc {
 			res.fillWith(m, now.Sub(sent), true)
+			if bad != "" {
+				res.setMalformed(bad)
+			}
 		}
 	}
 	// Claim the slot, unless the sweeper retried (new ID) or ended it since.
@@ -823,7 +871,7 @@ func (s *udpSock) sweep(now time.Time, canceled bool, tries int, timeout time.Du
 			res.fail(context.Canceled)
 		} else {
 			res.fail(context.DeadlineExceeded)
-			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s.server, sl.tries, timeout)
+			res.Error = fmt.Sprintf("no reply from %s in %s of %s", s.server, probe.Count(sl.tries, "try", "tries"), timeout)
 		}
 		res.ElapsedMS = probe.Millis(now.Sub(sl.start))
 		sl.used = false

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -43,10 +42,7 @@ func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Re
 		return false
 	}
 	qname, off, ok := readName(buf, 12)
-	if !ok || off+4 > len(buf) || !strings.EqualFold(qname, name) {
-		return false
-	}
-	if binary.BigEndian.Uint16(buf[off:]) != qtype || binary.BigEndian.Uint16(buf[off+2:]) != qclass {
+	if !ok || off+4 > len(buf) || !matchQuestion(name, qtype, qclass, qname, binary.BigEndian.Uint16(buf[off:]), binary.BigEndian.Uint16(buf[off+2:])) {
 		return false
 	}
 	off += 4

@@ -114,6 +114,10 @@ func (r *Result) AppendJSON(b []byte) []byte {
 	b = appendRecords(b, r.Authority)
 	b = append(b, `,"additional":`...)
 	b = appendRecords(b, r.Additional)
+	if r.Malformed != "" {
+		b = append(b, `,"malformed":`...)
+		b = appendString(b, r.Malformed)
+	}
 	return append(b, '}')
 }
 
@@ -166,19 +170,19 @@ func (r *Record) appendJSON(b []byte) []byte {
 			return append(appendString(b, ipString(v.A)), '}')
 		case *dns.AAAA:
 			b = append(b, `,"address":`...)
-			return append(appendString(b, ipString(v.AAAA)), '}')
+			return append(appendString(b, ip6String(v.AAAA)), '}')
 		case *dns.CNAME:
 			b = append(b, `,"target":`...)
-			return append(appendString(b, v.Target), '}')
+			return append(appendString(b, PresentName(v.Target)), '}')
 		case *dns.NS:
 			b = append(b, `,"host":`...)
-			return append(appendString(b, v.Ns), '}')
+			return append(appendString(b, PresentName(v.Ns)), '}')
 		case *dns.PTR:
 			b = append(b, `,"target":`...)
-			return append(appendString(b, v.Ptr), '}')
+			return append(appendString(b, PresentName(v.Ptr)), '}')
 		case *dns.MX:
 			b = append(b, `,"exchange":`...)
-			b = appendString(b, v.Mx)
+			b = appendString(b, PresentName(v.Mx))
 			b = append(b, `,"preference":`...)
 			return append(strconv.AppendUint(b, uint64(v.Preference), 10), '}')
 		}

@@ -33,6 +33,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	bad := &Result{Question: NewQuestion("y.example", dns.TypeA, 1), Server: "s", Transport: "tcp", InputName: "y"}
 	bad.Type, bad.Start, bad.ElapsedMS = "dns", time.Unix(0, 0), 1e22
 	bad.fail(resolveTimeoutErr{})
+	bad.Malformed = "header counts 3 answer record(s), message carries 1"
 	for _, r := range []*Result{ok, bad} {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)

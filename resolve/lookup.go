@@ -28,6 +28,8 @@ type Options struct {
 	DNSSEC  bool          // set the DO bit
 	NSID    bool          // ask for the server's NSID
 	NoRD    bool          // clear the recursion-desired bit
+	CD      bool          // set checking disabled (dig +cdflag)
+	NoAD    bool          // clear the AD bit, which queries carry by default as dig's do (RFC 6840 section 5.7)
 	Subnet  string        // EDNS client subnet, "192.0.2.0/24"
 	UDPSize uint16        // EDNS0 UDP size (DefaultUDPSize when 0)
 	Timeout time.Duration // per try
@@ -73,6 +75,8 @@ func NewQuery(q Question, o Options) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.Id = dns.Id()
 	m.RecursionDesired = !o.NoRD
+	m.AuthenticatedData = !o.NoAD
+	m.CheckingDisabled = o.CD
 	m.Question = []dns.Question{{Name: q.Name, Qtype: q.qtype, Qclass: q.qclass}}
 	size := o.UDPSize
 	if size == 0 {
@@ -104,6 +108,9 @@ type Client struct {
 
 	once sync.Once
 	hc   *http.Client
+	// pipes, when set, carries TCP and TLS queries on shared connections
+	// (batches); otherwise each exchange has its own connection.
+	pipes *pipePool
 }
 
 func (c *Client) httpClient() *http.Client {
@@ -128,6 +135,18 @@ func (c *Client) Close() {
 	if c.hc != nil {
 		c.hc.CloseIdleConnections()
 	}
+	if c.pipes != nil {
+		c.pipes.close()
+	}
+}
+
+// exchangeStream sends m over TCP or TLS: on a shared connection when the
+// client pipelines, on a fresh one otherwise.
+func (c *Client) exchangeStream(ctx context.Context, addr string, tlsConf *tls.Config, m *dns.Msg, deadline time.Time) (*dns.Msg, time.Duration, error) {
+	if c.pipes != nil {
+		return c.pipes.exchange(ctx, addr, tlsConf, m, deadline)
+	}
+	return exchangeStream(ctx, addr, tlsConf != nil, tlsConf, m, deadline)
 }
 
 func (c *Client) tlsConfig(s Server) *tls.Config {
@@ -198,12 +217,12 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 				// client here and raced).
 				res.TCPFallback = true
 				res.Transport = string(TCP)
-				r, rtt, err = exchangeStream(ctx, addr, false, nil, m, time.Now().Add(timeout))
+				r, rtt, err = c.exchangeStream(ctx, addr, nil, m, time.Now().Add(timeout))
 			}
 		case s.Transport == UDP || s.Transport == TCP:
-			r, rtt, err = exchangeStream(ctx, addr, false, nil, m, deadline)
+			r, rtt, err = c.exchangeStream(ctx, addr, nil, m, deadline)
 		case s.Transport == TLS:
-			r, rtt, err = exchangeStream(ctx, addr, true, c.tlsConfig(s), m, deadline)
+			r, rtt, err = c.exchangeStream(ctx, addr, c.tlsConfig(s), m, deadline)
 		case s.Transport == HTTPS:
 			r, rtt, err = exchangeHTTPS(ctx, c.httpClient(), s.URL, m, deadline)
 		}
@@ -211,16 +230,22 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 			break
 		}
 	}
+	var me *malformedError
+	if errors.As(err, &me) {
+		res.fill(me.msg, rtt)
+		res.setMalformed(me.why)
+		return res
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
 		res.fail(err)
 		if res.Failure == probe.FailTimeout {
-			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s, res.Tries, timeout)
+			res.Error = fmt.Sprintf("no reply from %s in %s of %s", s, probe.Count(res.Tries, "try", "tries"), timeout)
 			var ie *ignoredError
 			if errors.As(err, &ie) {
-				res.Error += fmt.Sprintf(" (ignored %d reply(s): %s)", ie.ignored, ie.why)
+				res.Error += fmt.Sprintf(" (ignored %s: %s)", probe.Count(ie.ignored, "reply", "replies"), ie.why)
 			}
 		}
 		return res
@@ -258,6 +283,11 @@ type Result struct {
 	Answer      []Record `json:"answer"`
 	Authority   []Record `json:"authority"`
 	Additional  []Record `json:"additional"`
+	// Malformed says what is wrong with a reply whose header and content
+	// disagree (dig: "Message parser reports malformed message packet");
+	// the records it did carry are shown, and the result fails with
+	// protocol_error.
+	Malformed string `json:"malformed,omitempty"`
 
 	Msg *dns.Msg `json:"-"` // the reply, nil when there was none
 }
@@ -301,6 +331,14 @@ type EDNS struct {
 	ExtRcode  string   `json:"extended_rcode,omitempty"`
 	EDE       []string `json:"ede,omitempty"` // extended DNS errors (RFC 8914)
 	OtherOpts []string `json:"options,omitempty"`
+}
+
+// setMalformed marks a reply that came but is malformed.
+func (r *Result) setMalformed(why string) {
+	r.Malformed = why
+	r.OK = false
+	r.Failure = probe.FailProtocol
+	r.Error = fmt.Sprintf("%v: %s", ErrBadReply, why)
 }
 
 func (r *Result) fail(err error) {

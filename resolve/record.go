@@ -39,7 +39,7 @@ func records(rrs []dns.RR, lite bool) []Record {
 			continue
 		}
 		if lite {
-			out = append(out, Record{Name: h.Name, Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr), rr: rr})
+			out = append(out, Record{Name: PresentName(h.Name), Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr), rr: rr})
 			continue
 		}
 		out = append(out, NewRecord(rr))
@@ -50,7 +50,7 @@ func records(rrs []dns.RR, lite bool) []Record {
 // NewRecord describes rr.
 func NewRecord(rr dns.RR) Record {
 	h := rr.Header()
-	r := Record{Name: h.Name, Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr)}
+	r := Record{Name: PresentName(h.Name), Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr)}
 	r.Fields = typedFields(rr)
 	return r
 }
@@ -85,16 +85,10 @@ func RData(rr dns.RR) string {
 			return strconv.Itoa(int(v.Preference)) + " " + v.Mx
 		}
 	}
-	s := rr.String()
-	hdr := rr.Header().String()
-	if strings.HasPrefix(s, hdr) {
-		return s[len(hdr):]
+	if s, ok := presentRData(rr); ok {
+		return s
 	}
-	// RFC 3597 types: ";name ttl class TYPEnnn \# ..." forms
-	if f := strings.SplitN(s, "\t", 5); len(f) == 5 {
-		return f[4]
-	}
-	return s
+	return miekgRData(rr)
 }
 
 func typedFields(rr dns.RR) map[string]any {
@@ -102,42 +96,70 @@ func typedFields(rr dns.RR) map[string]any {
 	case *dns.A:
 		return map[string]any{"address": ipString(v.A)}
 	case *dns.AAAA:
-		return map[string]any{"address": ipString(v.AAAA)}
+		return map[string]any{"address": ip6String(v.AAAA)}
 	case *dns.CNAME:
-		return map[string]any{"target": v.Target}
+		return map[string]any{"target": PresentName(v.Target)}
 	case *dns.DNAME:
-		return map[string]any{"target": v.Target}
+		return map[string]any{"target": PresentName(v.Target)}
 	case *dns.NS:
-		return map[string]any{"host": v.Ns}
+		return map[string]any{"host": PresentName(v.Ns)}
 	case *dns.PTR:
-		return map[string]any{"target": v.Ptr}
+		return map[string]any{"target": PresentName(v.Ptr)}
 	case *dns.MX:
-		return map[string]any{"preference": v.Preference, "exchange": v.Mx}
+		return map[string]any{"preference": v.Preference, "exchange": PresentName(v.Mx)}
 	case *dns.TXT:
 		return map[string]any{"strings": nonNil(v.Txt), "text": strings.Join(v.Txt, "")}
 	case *dns.SPF:
 		return map[string]any{"strings": nonNil(v.Txt), "text": strings.Join(v.Txt, "")}
 	case *dns.SOA:
-		return map[string]any{"mname": v.Ns, "rname": v.Mbox, "serial": v.Serial, "refresh": v.Refresh, "retry": v.Retry, "expire": v.Expire, "minimum": v.Minttl}
+		return map[string]any{"mname": PresentName(v.Ns), "rname": PresentName(v.Mbox), "serial": v.Serial, "refresh": v.Refresh, "retry": v.Retry, "expire": v.Expire, "minimum": v.Minttl}
 	case *dns.SRV:
-		return map[string]any{"priority": v.Priority, "weight": v.Weight, "port": v.Port, "target": v.Target}
+		return map[string]any{"priority": v.Priority, "weight": v.Weight, "port": v.Port, "target": PresentName(v.Target)}
 	case *dns.CAA:
 		return map[string]any{"flag": v.Flag, "tag": v.Tag, "value": v.Value}
 	case *dns.HINFO:
 		return map[string]any{"cpu": v.Cpu, "os": v.Os}
 	case *dns.RRSIG:
 		return map[string]any{"type_covered": TypeString(v.TypeCovered), "algorithm": v.Algorithm, "labels": v.Labels, "original_ttl": v.OrigTtl,
-			"expiration": dns.TimeToString(v.Expiration), "inception": dns.TimeToString(v.Inception), "key_tag": v.KeyTag, "signer_name": v.SignerName, "signature": v.Signature}
+			"expiration": dns.TimeToString(v.Expiration), "inception": dns.TimeToString(v.Inception), "key_tag": v.KeyTag, "signer_name": PresentName(v.SignerName), "signature": v.Signature}
 	case *dns.NSEC:
-		return map[string]any{"next_domain": v.NextDomain, "types": typeNames(v.TypeBitMap)}
+		return map[string]any{"next_domain": PresentName(v.NextDomain), "types": typeNames(v.TypeBitMap)}
 	case *dns.SVCB:
 		return svcbFields(v.Priority, v.Target, v.Value)
 	case *dns.HTTPS:
 		return svcbFields(v.Priority, v.Target, v.Value)
 	case *dns.RFC3597:
-		return map[string]any{"rdata_hex": v.Rdata}
+		return map[string]any{"rdata_hex": strings.ToUpper(v.Rdata)}
+	case *dns.SSHFP:
+		// Its "Type" field is the fingerprint type: it must not overwrite
+		// the record's "type".
+		return map[string]any{"algorithm": v.Algorithm, "fp_type": v.Type, "fingerprint": strings.ToUpper(v.FingerPrint)}
+	case *dns.CERT:
+		return map[string]any{"cert_type": v.Type, "key_tag": v.KeyTag, "algorithm": v.Algorithm, "certificate": v.Certificate}
+	case *dns.DS:
+		return dsFields(v)
+	case *dns.CDS: // the fields of the DS it embeds (miekg's reflection saw one struct)
+		return dsFields(&v.DS)
+	case *dns.DLV:
+		return dsFields(&v.DS)
+	case *dns.CDNSKEY:
+		return reflectFields(&v.DNSKEY)
+	case *dns.TLSA:
+		return map[string]any{"usage": v.Usage, "selector": v.Selector, "matching_type": v.MatchingType, "certificate": strings.ToUpper(v.Certificate)}
+	case *dns.SMIMEA:
+		return map[string]any{"usage": v.Usage, "selector": v.Selector, "matching_type": v.MatchingType, "certificate": strings.ToUpper(v.Certificate)}
 	}
 	return reflectFields(rr)
+}
+
+// recordKeys are the keys every record object has: a typed field never
+// takes one of them.
+var recordKeys = map[string]bool{"name": true, "type": true, "class": true, "ttl": true, "data": true}
+
+func dsFields(v *dns.DS) map[string]any {
+	f := reflectFields(v)
+	f["digest"] = strings.ToUpper(v.Digest) // as in data, as dig writes it
+	return f
 }
 
 func nonNil(s []string) []string {
@@ -187,6 +209,13 @@ func reflectFields(rr dns.RR) map[string]any {
 		}
 		fv := v.Field(i)
 		key := snake(f.Name)
+		if recordKeys[key] {
+			key = strings.ToLower(TypeString(rr.Header().Rrtype)) + "_" + key // NULL's Data: "null_data"
+		}
+		if tag := f.Tag.Get("dns"); strings.Contains(tag, "domain-name") && fv.Kind() == reflect.String {
+			out[key] = PresentName(fv.String())
+			continue
+		}
 		switch fv.Kind() {
 		case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 			out[key] = fv.Uint()

@@ -3,7 +3,9 @@ package resolve
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -20,10 +22,44 @@ type ResolvConf struct {
 	Servers []Server
 	Search  []string // fully qualified suffixes, in order
 	Ndots   int
-	Skipped []string // nameserver lines that were not usable addresses
+	Skipped []SkippedServer // nameserver lines that were not usable addresses
 	// Truncated: the file was longer than maxResolvConf and the rest was
 	// not read.
 	Truncated bool
+}
+
+// SkippedServer is a nameserver line that names no usable server.
+type SkippedServer struct {
+	Line int    // 1-based line number
+	Text string // the address as written
+	Why  string // what is wrong with it
+}
+
+func (s SkippedServer) String() string {
+	if s.Text == "" {
+		return fmt.Sprintf("%d: nameserver: %s", s.Line, s.Why)
+	}
+	return fmt.Sprintf("%d: nameserver %s: %s", s.Line, s.Text, s.Why)
+}
+
+// skipReason says why a nameserver address is not usable.
+func skipReason(a string) string {
+	if rest, ok := strings.CutPrefix(a, "["); ok {
+		host, _, ok := strings.Cut(rest, "]")
+		if !ok {
+			return "want [ADDRESS]:PORT"
+		}
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Sprintf("%q is not an IP address", host)
+		}
+		return "want [ADDRESS]:PORT with a port 1-65535"
+	}
+	if host, port, err := net.SplitHostPort(a); err == nil {
+		if _, err := netip.ParseAddr(host); err == nil {
+			return fmt.Sprintf("a port is written [%s]:%s here (OpenBSD form; glibc takes no port)", host, port)
+		}
+	}
+	return "not an IP address (resolv.conf names servers by address)"
 }
 
 // maxResolvConf caps how much of the file is read.
@@ -39,8 +75,10 @@ func ParseResolvConf(r io.Reader) ResolvConf {
 	// rest is ignored and Truncated says so.
 	br := bufio.NewReaderSize(io.LimitReader(r, maxResolvConf+1), 4096)
 	total := 0
+	lineNo := 0
 	for {
 		b, err := br.ReadSlice('\n')
+		lineNo++
 		total += len(b)
 		long := false
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -72,17 +110,19 @@ func ParseResolvConf(r io.Reader) ResolvConf {
 		switch f[0] {
 		case "nameserver":
 			if len(f) < 2 {
+				c.Skipped = append(c.Skipped, SkippedServer{Line: lineNo, Why: "no address"})
 				continue
 			}
+			skip := func() { c.Skipped = append(c.Skipped, SkippedServer{Line: lineNo, Text: f[1], Why: skipReason(f[1])}) }
 			if strings.HasPrefix(f[1], "[") {
 				// OpenBSD's form with a port: [addr]:port
 				hp, err := probe.ParseHostPort(f[1], 53)
 				if err != nil {
-					c.Skipped = append(c.Skipped, f[1])
+					skip()
 					continue
 				}
 				if _, err := netip.ParseAddr(hp.Host); err != nil {
-					c.Skipped = append(c.Skipped, f[1])
+					skip()
 					continue
 				}
 				c.Servers = append(c.Servers, Server{Transport: UDP, Host: hp.Host, Port: hp.Port})
@@ -90,7 +130,7 @@ func ParseResolvConf(r io.Reader) ResolvConf {
 			}
 			a, err := netip.ParseAddr(f[1])
 			if err != nil {
-				c.Skipped = append(c.Skipped, f[1])
+				skip()
 				continue
 			}
 			c.Servers = append(c.Servers, Server{Transport: UDP, Host: a.String(), Port: 53})

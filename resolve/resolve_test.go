@@ -134,7 +134,7 @@ func TestParseArgsAnyOrder(t *testing.T) {
 }
 
 func TestReverseName(t *testing.T) {
-	for in, want := range map[string]string{"192.0.2.4": "4.2.0.192.in-addr.arpa.", "2001:db8::1": "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "::ffff:192.0.2.4": "4.2.0.192.in-addr.arpa."} {
+	for in, want := range map[string]string{"192.0.2.4": "4.2.0.192.in-addr.arpa.", "2001:db8::1": "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "::ffff:192.0.2.4": "4.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", "fe80::1%eth0": "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa."} {
 		got, err := ReverseName(in)
 		if err != nil || got != want {
 			t.Errorf("ReverseName(%q) = %q %v, want %q", in, got, err, want)
@@ -288,7 +288,7 @@ func TestOnlyWrongRepliesTimeOut(t *testing.T) {
 		return [][]byte{p}
 	})
 	r := lookup(t, Options{Timeout: 300 * time.Millisecond, Retries: 1}, addr, "host.example", dns.TypeA)
-	if r.OK || r.Failure != probe.FailTimeout || r.Tries != 2 || !strings.Contains(r.Error, "ignored 1 reply(s): wrong ID or question") {
+	if r.OK || r.Failure != probe.FailTimeout || r.Tries != 2 || !strings.Contains(r.Error, "ignored 1 reply: wrong ID or question") {
 		t.Fatalf("%+v", r)
 	}
 	if len(seen) != 2 {

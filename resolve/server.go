@@ -134,16 +134,49 @@ func checkHost(h string) error {
 	if strings.Contains(h, ":") {
 		return probe.Usagef("%q is not an IP address", h)
 	}
-	if err := CheckName(h); err != nil {
-		return err
-	}
 	for i := 0; i < len(h); i++ {
 		c := h[i]
 		if !(c == '-' || c == '.' || c == '_' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z')) {
-			return probe.Usagef("bad host name %q", h)
+			return probe.Usagef("bad host name %q: a host name has only letters, digits, hyphens and dots", h)
 		}
 	}
+	if err := CheckName(h); err != nil {
+		return err
+	}
+	// Only a real host name goes to the system's resolver. Numbers with
+	// dots that are not an IP address (999.1.1.1, 1.2.3, 0x7f.1, 127.1)
+	// are a mistyped address: inet_aton would read some of them as an
+	// address and a resolver would be asked about the others. A host name
+	// never ends in an all-numeric label (RFC 1123 section 2.1, RFC 3696
+	// section 2).
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	numeric := true
+	for _, l := range labels {
+		if l == "" || l[0] == '-' || l[len(l)-1] == '-' {
+			return probe.Usagef("bad host name %q: a label starts or ends with a hyphen", h)
+		}
+		if !isAllDigits(l) && !isHexNumber(l) {
+			numeric = false
+		}
+	}
+	if numeric || isAllDigits(labels[len(labels)-1]) {
+		return probe.Usagef("%q is not a valid IP address (want 4 numbers 0-255 for IPv4, e.g. 192.0.2.1) nor a host name", h)
+	}
 	return nil
+}
+
+// isHexNumber: "0x1f", as inet_aton reads a number.
+func isHexNumber(s string) bool {
+	r, ok := strings.CutPrefix(strings.ToLower(s), "0x")
+	if !ok {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		if !isDigit(r[i]) && (r[i] < 'a' || r[i] > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Dial addresses: a server named by host name is resolved once, through the

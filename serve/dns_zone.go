@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/nettool/nettool/probe"
 )
 
 // DNSZone is one zone the DNS server answers for, loaded from an RFC 1035
@@ -705,7 +707,7 @@ func dnsBuildZone(rrs []dnsZoneRR, origin, file string) (*DNSZone, error) {
 // order) and type; the NSEC3 records come last.
 func (z *DNSZone) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "; zone %s from %s: %d records\n$ORIGIN %s\n", z.origin, z.file, z.count, z.origin)
+	fmt.Fprintf(&b, "; zone %s from %s: %s\n$ORIGIN %s\n", z.origin, z.file, probe.Count(z.count, "record", "records"), z.origin)
 	write := func(n *dnsNode) {
 		sets := append([]*dnsRRset(nil), n.sets...)
 		sort.SliceStable(sets, func(i, j int) bool {

@@ -32,7 +32,7 @@ func init() {
 			Name:      "resolve",
 			Aliases:   []string{"dig"},
 			Usage:     "look up DNS records, dig-style: nettool resolve NAME... [TYPE...] [CLASS] [@SERVER...] [+short]",
-			ArgsUsage: "NAME... [TYPE...] [CLASS] [@SERVER...] [+short] [+tcp] [+dnssec] [+nsid] [+norec] ...",
+			ArgsUsage: "NAME... [TYPE...] [CLASS] [@SERVER...] [+short] [+tcp] [+dnssec] [+cdflag] [+noadflag] [+nsid] [+norec] ...",
 			Description: "Words may come in any order: a word that is exactly a type name (A, mx, TYPE65) is a type,\n" +
 				"IN/CH/HS a class, @ADDR a server, +opt a dig-style option, anything else a name.\n" +
 				"Default types: A and AAAA (the CNAME chain is shown). Servers: 1.2.3.4, 1.2.3.4:5353, [::1]:53,\n" +
@@ -123,7 +123,7 @@ func resolveAction(e *appEnv, c *cli.Context) error {
 func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 	pl := &resolvePlan{names: a.Names, class: a.Class, file: c.String("file"), concurrency: c.Int("concurrency"), rate: c.Float64("rate")}
 	for _, n := range c.StringSlice("name") {
-		if err := resolve.CheckName(n); err != nil {
+		if _, err := resolve.QueryName(n); err != nil {
 			return nil, err
 		}
 		pl.names = append(pl.names, n)
@@ -190,6 +190,8 @@ func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 	setb(&o.DNSSEC, pp.DNSSEC)
 	setb(&o.NSID, pp.NSID)
 	setb(&o.NoRD, pp.NoRD)
+	setb(&o.CD, pp.CD)
+	setb(&o.NoAD, pp.NoAD)
 	pl.short = c.Bool("short")
 	setb(&pl.short, pp.Short)
 	if pp.Timeout > 0 {
@@ -269,6 +271,13 @@ func resolveReadConf(path string) (*resolve.ResolvConf, error) {
 		if conf.Truncated {
 			return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver in its first 64 KiB; name one with @SERVER", path)
 		}
+		if len(conf.Skipped) > 0 {
+			var why []string
+			for _, sk := range conf.Skipped {
+				why = append(why, path+":"+output.Escape(sk.String()))
+			}
+			return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver (%s); name one with @SERVER", path, strings.Join(why, "; "))
+		}
 		return nil, probe.Localf("no DNS server to ask: %s names no usable nameserver; name one with @SERVER", path)
 	}
 	return &conf, nil
@@ -287,9 +296,9 @@ func resolveTLSConfig(c *cli.Context) (*tls.Config, error) {
 		conf.InsecureSkipVerify = true
 	}
 	if f := c.String("cacert"); f != "" {
-		pem, err := readFileLimited(f, 16<<20)
+		pem, err := readFileLimited(c.Context, f, 16<<20)
 		if err != nil {
-			return nil, probe.Usagef("cannot read --cacert %s: %v", f, resolveErrText(err))
+			return nil, inputError(err, "cannot read --cacert %s: %v", f, resolveErrText(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -303,16 +312,21 @@ func resolveTLSConfig(c *cli.Context) (*tls.Config, error) {
 func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	var jobs []resolve.Job
 	type nameTypes struct {
-		name  string
+		name  string // as typed
+		qname string // as asked (raw UTF-8 labels in IDNA form)
 		types []uint16
 		def   bool
 	}
 	var targets []nameTypes
 	for _, n := range pl.names {
-		targets = append(targets, nameTypes{n, pl.types, pl.defaultType})
+		q, err := resolve.QueryName(n)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, nameTypes{n, q, pl.types, pl.defaultType})
 	}
 	for _, n := range pl.reverse {
-		targets = append(targets, nameTypes{n, []uint16{dns.TypePTR}, false})
+		targets = append(targets, nameTypes{n, n, []uint16{dns.TypePTR}, false})
 	}
 	// groups decide the exit code: with the default A+AAAA, a name passes
 	// on a server when either type has data. Servers named with @ are
@@ -322,9 +336,9 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	type group struct{ idx []int }
 	var groups []group
 	for _, t := range targets {
-		cands := []string{dns.Fqdn(t.name)}
+		cands := []string{dns.Fqdn(t.qname)}
 		if pl.search && pl.conf != nil {
-			cands = pl.conf.Candidates(t.name)
+			cands = pl.conf.Candidates(t.qname)
 		}
 		// at[ti][si] is the job asking type ti of server si.
 		at := make([][]int, len(t.types))
@@ -451,6 +465,8 @@ func resolveSafe(s string) string {
 // the failure.
 func resolveStatus(r *resolve.Result) string {
 	switch {
+	case r.Malformed != "":
+		return r.Rcode + " MALFORMED (" + output.Escape(r.Malformed) + ")"
 	case r.Rcode == "NOERROR" && len(r.Answer) == 0:
 		return "NOERROR (NODATA)"
 	case r.Rcode != "":
@@ -468,7 +484,14 @@ func resolvePrintText(p *output.Printer, r *resolve.Result) {
 	}
 	h.WriteString(" " + r.Question.Type)
 	if r.InputName != "" && dns.Fqdn(r.InputName) != r.Question.Name {
-		fmt.Fprintf(&h, " (searched from %s)", output.Escape(r.InputName))
+		if q, err := resolve.QueryName(r.InputName); err == nil && dns.Fqdn(q) == r.Question.Name {
+			// Asked as typed, in IDNA form or with dig's escapes.
+			if strings.IndexFunc(r.InputName, func(c rune) bool { return c >= 0x80 }) >= 0 {
+				fmt.Fprintf(&h, " (IDNA of %s)", output.Escape(r.InputName))
+			}
+		} else {
+			fmt.Fprintf(&h, " (searched from %s)", output.Escape(r.InputName))
+		}
 	}
 	fmt.Fprintf(&h, " @%s (%s", output.Escape(r.Server), r.Transport)
 	if r.TCPFallback {
@@ -556,17 +579,17 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	var in io.Reader
 	name := pl.file
 	if pl.file == "-" {
-		in = e.stdin
+		in = e.stdinReader()
 		name = "stdin"
 	} else {
-		f, err := os.Open(pl.file)
-		if err != nil {
-			return probe.Usagef("cannot read %s: %v", pl.file, resolveErrText(err))
-		}
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(pl.file); err == nil && fi.IsDir() {
 			return probe.Usagef("cannot read %s: is a directory", pl.file)
 		}
+		f, err := openInput(e.ctx, pl.file)
+		if err != nil {
+			return inputError(err, "cannot read %s: %v", pl.file, resolveErrText(err))
+		}
+		defer f.Close()
 		in = f
 	}
 	if e.getenv("GOGC") == "" && e.getenv("GOMEMLIMIT") == "" {
@@ -613,7 +636,7 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	}
 	p.Warn(";; batch: sent %d, answered %d, noerror %d, nodata %d, nxdomain %d, servfail %d, refused %d, other rcode %d, timeouts %d, errors %d, bad lines %d, tcp fallbacks %d, retries %d; %.3f s, %.0f qps%s",
 		st.Sent, st.Answered, st.NoError, st.NoData, st.NXDomain, st.ServFail, st.Refused, st.OtherRc, st.Timeouts, st.Errors, st.BadLines, st.TCPFall, st.Retries, st.ElapsedMS/1000, st.QPS,
-		map[bool]string{true: " (interrupted)", false: ""}[st.Canceled])
+		map[bool]string{true: e.stopNote(), false: ""}[st.Canceled])
 	switch {
 	case err != nil:
 		return err
@@ -621,6 +644,8 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 		return errInterrupted
 	case st.BadLines > 0:
 		return exitWith(exitUsage)
+	case st.Sent == 0:
+		return usageErrorf("%s holds no query: every line is empty or a comment", output.Escape(name))
 	case !st.AllOK():
 		return errFailed
 	}
@@ -660,6 +685,9 @@ func resolveBatchLine(b []byte, r *resolve.Result, short bool) []byte {
 }
 
 func resolveStatusWord(r *resolve.Result) string {
+	if r.Malformed != "" {
+		return "MALFORMED"
+	}
 	if r.Rcode == "NOERROR" && len(r.Answer) == 0 {
 		return "NODATA"
 	}

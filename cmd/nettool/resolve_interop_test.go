@@ -42,13 +42,19 @@ _sip._udp IN SRV 10 20 5060 sip.example.test.
 // it at the end of the test.
 func resolveStartNSD(t *testing.T) string {
 	t.Helper()
-	nsd := probetest.LookPeer(t, "nsd")
-	dir := t.TempDir()
 	zone := resolveInteropZone
 	for i := 0; i < 40; i++ {
 		zone += fmt.Sprintf("big\tIN TXT \"record %02d padded so that forty of them do not fit in 1232 bytes\"\n", i)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "example.test.zone"), []byte(zone), 0o644); err != nil {
+	return resolveStartNSDZone(t, "example.test", zone)
+}
+
+// resolveStartNSDZone runs nsd serving one zone (origin, zone file text).
+func resolveStartNSDZone(t *testing.T, origin, zone string) string {
+	t.Helper()
+	nsd := probetest.LookPeer(t, "nsd")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, origin+".zone"), []byte(zone), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for attempt := 0; attempt < 5; attempt++ {
@@ -68,9 +74,9 @@ func resolveStartNSD(t *testing.T) string {
 remote-control:
   control-enable: no
 zone:
-  name: example.test
-  zonefile: example.test.zone
-`, port, dir)
+  name: %[3]s
+  zonefile: %[3]s.zone
+`, port, dir, origin)
 		cf := filepath.Join(dir, "nsd.conf")
 		if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
@@ -92,7 +98,7 @@ zone:
 		tick := time.NewTicker(50 * time.Millisecond)
 		deadline := time.Now().Add(15 * time.Second)
 		for i := 0; i < 300 && !up && time.Now().Before(deadline); i++ {
-			r := c.Lookup(context.Background(), srv, resolve.NewQuestion("example.test", dns.TypeSOA, dns.ClassINET))
+			r := c.Lookup(context.Background(), srv, resolve.NewQuestion(origin, dns.TypeSOA, dns.ClassINET))
 			if up = r.OK; up {
 				break
 			}
