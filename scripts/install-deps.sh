@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the peers that nettool's interop tests and benchmarks run against
-# (dig, kdig, nsd, dnssec-signzone, dnsperf, nginx, curl, nmap, fping, ping, ip, nft, jq, hyperfine).
+# (dig, kdig, delv, nsd and nsd-checkzone, dnssec-keygen, dnssec-signzone and named-checkzone, unbound, dnsperf, nginx, curl, nmap, fping, ping, ip, nft, jq, hyperfine).
 # As root it uses apt-get; otherwise it only says what is missing.
 set -euo pipefail
 pkgs=(bind9-dnsutils bind9-utils knot-dnsutils nsd unbound openssl dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time socat)

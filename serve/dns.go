@@ -97,6 +97,7 @@ type DNSStats struct {
 type DNSServer struct {
 	opts    DNSOptions
 	zones   map[string]*DNSZone // by origin
+	zkeys   map[string]*DNSZone // by the key of the origin
 	maxDots int                 // labels in the longest origin
 	maxUDP  int
 	nsid    string // hex, as the OPT option carries it
@@ -139,7 +140,7 @@ func NewDNSServer(opts DNSOptions) (*DNSServer, error) {
 	if len(opts.NSID) > 512 {
 		return nil, fmt.Errorf("nsid: %d bytes, at most 512", len(opts.NSID))
 	}
-	s := &DNSServer{opts: opts, zones: map[string]*DNSZone{}, maxUDP: opts.MaxUDPSize, conns: map[net.Conn]struct{}{}}
+	s := &DNSServer{opts: opts, zones: map[string]*DNSZone{}, maxUDP: opts.MaxUDPSize, conns: map[net.Conn]struct{}{}, zkeys: map[string]*DNSZone{}}
 	for _, z := range opts.Zones {
 		if z == nil {
 			return nil, errors.New("nil zone")
@@ -148,6 +149,7 @@ func NewDNSServer(opts DNSOptions) (*DNSServer, error) {
 			return nil, fmt.Errorf("zone %s is given twice (%s and %s)", z.origin, old.file, z.file)
 		}
 		s.zones[z.origin] = z
+		s.zkeys[z.okey] = z
 		s.maxDots = max(s.maxDots, dns.CountLabel(z.origin))
 	}
 	if opts.NSID != "" {
@@ -350,6 +352,7 @@ func (s *DNSServer) dnsServeUDP() {
 		replyBufs[i] = make([]byte, s.maxUDP)
 		in[i].Buffers = [][]byte{bufs[i]}
 	}
+	cache := newDNSCache()                   // this worker's packed replies
 	replySlot := make([][]byte, dnsBatch)    // Buffers for outs, reused
 	queries := make([]DNSQuery, 0, dnsBatch) // logged once the replies are out
 	froms := make([]netip.AddrPort, 0, dnsBatch)
@@ -366,7 +369,7 @@ func (s *DNSServer) dnsServeUDP() {
 		queries, froms = queries[:0], froms[:0]
 		for i := 0; i < n; i++ {
 			m := &in[i]
-			reply, q := s.dnsHandle(bufs[i][:m.N], false, replyBufs[i])
+			reply, q := s.dnsServe(bufs[i][:m.N], false, replyBufs[i], cache)
 			from := dnsAddrPort(m.Addr)
 			if reply != nil {
 				replySlot[i] = reply

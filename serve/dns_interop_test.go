@@ -41,17 +41,17 @@ func dnsPeer(t *testing.T, peer string, s *DNSServer, args ...string) string {
 func dnsZoneShort(t *testing.T, s *DNSServer, name string, qtype uint16) string {
 	t.Helper()
 	name = dns.CanonicalName(name)
-	z := s.dnsFindZone(name)
+	z := s.dnsFindZone(dnsKey(name))
 	var lines []string
 	for i := 0; i < 8; i++ {
-		n := z.names[name]
-		if c := n.rrsets[dns.TypeCNAME]; len(c) > 0 && qtype != dns.TypeCNAME {
+		n := z.node(name)
+		if c := n.rrs(dns.TypeCNAME); len(c) > 0 && qtype != dns.TypeCNAME {
 			target := c[0].(*dns.CNAME).Target
 			lines = append(lines, target)
 			name = target
 			continue
 		}
-		for _, rr := range n.rrsets[qtype] {
+		for _, rr := range n.rrs(qtype) {
 			lines = append(lines, strings.TrimPrefix(rr.String(), rr.Header().String()))
 		}
 		break

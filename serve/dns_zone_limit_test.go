@@ -56,7 +56,7 @@ func TestDNSZoneIncludeErrorNames(t *testing.T) {
 	os.WriteFile("z/bad.inc", []byte("www A not-an-address\n"), 0o644)
 	os.WriteFile("z/good.inc", []byte("www A 127.0.0.1\n"), 0o644)
 	os.WriteFile("z/main.zone", []byte("$ORIGIN inc.test.\n@ SOA ns h 1 2 3 4 5\n$INCLUDE good.inc\n"), 0o644)
-	if z, err := DNSLoadZoneFile("z/main.zone", ""); err != nil || z.names["www.inc.test."] == nil || z.File() != "z/main.zone" {
+	if z, err := DNSLoadZoneFile("z/main.zone", ""); err != nil || z.node("www.inc.test.") == nil || z.File() != "z/main.zone" {
 		t.Fatalf("relative $INCLUDE: %v", err)
 	}
 	os.WriteFile("z/main.zone", []byte("$ORIGIN inc.test.\n@ SOA ns h 1 2 3 4 5\n$INCLUDE bad.inc\n"), 0o644)

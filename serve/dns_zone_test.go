@@ -32,12 +32,12 @@ func TestDNSExampleZonesLoad(t *testing.T) {
 	// Every address in it is a loopback address.
 	for _, z := range zs {
 		for _, node := range z.names {
-			for _, rr := range node.rrsets[dns.TypeA] {
+			for _, rr := range node.rrs(dns.TypeA) {
 				if !rr.(*dns.A).A.IsLoopback() {
 					t.Errorf("non-loopback address in the example zone: %s", rr)
 				}
 			}
-			for _, rr := range node.rrsets[dns.TypeAAAA] {
+			for _, rr := range node.rrs(dns.TypeAAAA) {
 				if !rr.(*dns.AAAA).AAAA.IsLoopback() {
 					t.Errorf("non-loopback address in the example zone: %s", rr)
 				}
@@ -66,20 +66,20 @@ x    IN TXT "in sub"
 	}
 	check := func(name string, qtype uint16, ttl uint32) {
 		t.Helper()
-		n := z.names[name]
-		if n == nil || len(n.rrsets[qtype]) != 1 || n.rrsets[qtype][0].Header().Ttl != ttl {
+		n := z.node(name)
+		if n == nil || len(n.rrs(qtype)) != 1 || n.rrs(qtype)[0].Header().Ttl != ttl {
 			t.Errorf("%s %s: %v, want TTL %d", name, dns.TypeToString[qtype], n, ttl)
 		}
 	}
 	check("ns.directives.test.", dns.TypeA, 42)
 	check("long.directives.test.", dns.TypeA, 7200)
 	check("x.sub.directives.test.", dns.TypeTXT, 42)
-	if z.names["sub.directives.test."] == nil {
+	if z.node("sub.directives.test.") == nil {
 		t.Error("empty non-terminal sub.directives.test. missing")
 	}
 	// An origin given from outside serves a file without $ORIGIN.
 	z, err = DNSParseZone(strings.NewReader("@ SOA ns h 1 2 3 4 5\nwww A 127.0.0.1\n"), "Outside.Test", "o.zone")
-	if err != nil || z.Origin() != "outside.test." || z.names["www.outside.test."] == nil {
+	if err != nil || z.Origin() != "outside.test." || z.node("www.outside.test.") == nil {
 		t.Fatalf("origin from outside: %v %v", z, err)
 	}
 	// A file with the same record twice keeps one.
@@ -134,7 +134,7 @@ func TestDNSZoneFileInclude(t *testing.T) {
 		t.Fatal(err)
 	}
 	z, err := DNSLoadZoneFile(filepath.Join(dir, "main.zone"), "")
-	if err != nil || z.names["www.inc.test."] == nil {
+	if err != nil || z.node("www.inc.test.") == nil {
 		t.Fatalf("$INCLUDE in a zone file: %v", err)
 	}
 }

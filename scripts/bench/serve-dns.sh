@@ -15,8 +15,9 @@ DURATION=${DURATION:-5}     # dnsperf -l
 PASSES=${PASSES:-200000}    # dnsperf -n (passes over the query file)
 OUTSTANDING=${OUTSTANDING:-200} # dnsperf -q
 CLIENTS=${CLIENTS:-4}       # dnsperf -c (source ports)
-ROUNDS=${ROUNDS:-2}         # alternating runs per server; the best of each is kept
-                            # (the machine is shared: a single run is noisy)
+ROUNDS=${ROUNDS:-5}         # alternating runs per server: nettool, then nsd, ROUNDS times;
+                            # the ratio is the median of the rounds' ratios (the machine is
+                            # shared: a single run is noisy), the spread is printed too
 
 for tool in dnsperf nsd dig; do
   command -v "$tool" >/dev/null || { echo "serve-dns.sh: $tool is not installed (scripts/install-deps.sh)" >&2; exit 3; }
@@ -114,19 +115,27 @@ C
 nsd -d -c "$work/nsd.conf" 2>>"$work/nsd.log" &
 pids+=($!)
 wait_dns "$sport"
-# best QPS BEST_SENT_LOST: keep the higher of two "qps lost sent" triples.
-better() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print ((x[1] + 0 >= y[1] + 0) ? a : b) }'; }
-n_best="0 ? 0"
-s_best="0 ? 0"
+# Each round: nettool, then nsd right after, so a round's two figures see
+# about the same load; the ratio of each round is kept.
+ratios=()
+n_all=()
+s_all=()
+lost_n=0; lost_s=0; sent_n=0; sent_s=0
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round: dnsperf against nettool serve dns on 127.0.0.1:$nport" >&2
-  n_best=$(better "$n_best" "$(run_perf "$nport" nettool)")
+  read -r nq nl ns <<<"$(run_perf "$nport" nettool)"
   echo "round $round: dnsperf against nsd on 127.0.0.1:$sport" >&2
-  s_best=$(better "$s_best" "$(run_perf "$sport" nsd)")
+  read -r sq sl ss <<<"$(run_perf "$sport" nsd)"
+  n_all+=("$nq"); s_all+=("$sq")
+  ratios+=("$(awk -v a="$nq" -v b="$sq" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')")
+  lost_n=$((lost_n + ${nl//[^0-9]/})); lost_s=$((lost_s + ${sl//[^0-9]/}))
+  sent_n=$((sent_n + ${ns//[^0-9]/})); sent_s=$((sent_s + ${ss//[^0-9]/}))
 done
-read -r n_qps n_lost n_sent <<<"$n_best"
-read -r s_qps s_lost s_sent <<<"$s_best"
-
-ratio=$(awk -v a="$n_qps" -v b="$s_qps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "NA" }')
-printf 'serve_dns_qps\t%s\tnsd\t%s\tqps\t%s\t%s\n' "$n_qps" "$s_qps" "$ratio" \
-  "ratio = nettool qps / nsd qps (higher is better); best of $ROUNDS alternating dnsperf runs each (-l $DURATION -n $PASSES -q $OUTSTANDING -c $CLIENTS), 8 query types, nsd server-count 2, rrl off; lost in the best runs: nettool $n_lost of $n_sent, nsd $s_lost of $s_sent"
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+n_qps=$(median "${n_all[@]}")
+s_qps=$(median "${s_all[@]}")
+ratio=$(median "${ratios[@]}")
+spread=$(printf '%s\n' "${ratios[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+printf 'serve_dns_qps\t%s\tnsd\t%s\tqps\t%.2f\t%s\n' "$n_qps" "$s_qps" "$ratio" \
+  "ratio = median over $ROUNDS rounds of nettool qps / nsd qps in the same round (higher is better; target >= 1.0), rounds' ratios $spread; qps columns are the medians; dnsperf -l $DURATION -n $PASSES -q $OUTSTANDING -c $CLIENTS, 8 query types, nsd server-count 2, rrl off; lost: nettool $lost_n of $sent_n, nsd $lost_s of $sent_s; load average $load"
