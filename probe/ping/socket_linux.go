@@ -253,22 +253,29 @@ func (s *sock) recv(buf, oob []byte) (received, error) { return s.recvMode(buf, 
 var errNothing = errors.New("no message queued")
 
 // recvMode is recv; with block false it returns errNothing at once when no
-// message is queued.
+// message is queued. A non-blocking read does not take the file's read lock
+// (a blocked recv holds it), so it can run beside one.
 func (s *sock) recvMode(buf, oob []byte, block bool) (received, error) {
 	var r received
 	var n, oobn int
 	var from unix.Sockaddr
 	var rerr error
 	isErr := false
-	err := s.rc.Read(func(fd uintptr) bool {
+	try := func(fd uintptr) bool {
 		isErr = false
-		n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, 0)
+		n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT)
 		if rerr == unix.EAGAIN && s.kind == KindDgram {
-			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE)
+			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 			isErr = rerr == nil
 		}
-		return !block || rerr != unix.EAGAIN
-	})
+		return rerr != unix.EAGAIN
+	}
+	var err error
+	if block {
+		err = s.rc.Read(try)
+	} else {
+		err = s.rc.Control(func(fd uintptr) { try(fd) })
+	}
 	if err != nil {
 		return r, err
 	}

@@ -153,9 +153,9 @@ func (t *udpTransport) drain() {
 			var n, oobn int
 			var from unix.Sockaddr
 			var rerr error
-			if err := rc.Read(func(fd uintptr) bool {
-				n, oobn, _, from, rerr = unix.Recvmsg(int(fd), t.dbuf, t.doob, unix.MSG_ERRQUEUE)
-				return true
+			// Control, not Read: the blocked reader holds the read lock.
+			if err := rc.Control(func(fd uintptr) {
+				n, oobn, _, from, rerr = unix.Recvmsg(int(fd), t.dbuf, t.doob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 			}); err != nil || rerr != nil {
 				break
 			}
