@@ -102,6 +102,15 @@ func traceParse(c *cli.Context) (*traceRequest, error) {
 		return nil, probe.Usagef("bad port %d (want 1-65535)", c.Int("port"))
 	}
 	o.Port = c.Int("port")
+	// 0 means "the default" to the trace package: here it is bad input.
+	for _, f := range []struct{ flag, what string }{
+		{"first-ttl", "bad first TTL"}, {"max-ttl", "bad max TTL"}, {"queries", "bad probes per hop"},
+		{"count", "bad count"}, {"sim-queries", "bad probes in flight"}, {"flows", "bad flow count"},
+	} {
+		if c.Int(f.flag) < 1 {
+			return nil, probe.Usagef("%s %d (want 1 or more)", f.what, c.Int(f.flag))
+		}
+	}
 	o.FirstTTL, o.MaxTTL = c.Int("first-ttl"), c.Int("max-ttl")
 	o.Rounds = c.Int("count")
 	r.report = c.IsSet("count")
