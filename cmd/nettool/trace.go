@@ -443,7 +443,8 @@ type traceHopJSON struct {
 	ICMPCode     *int             `json:"icmp_code"`
 	QuotedTTL    *int             `json:"quoted_ttl"`
 	IPID         *int             `json:"ip_id"`
-	MTU          int              `json:"mtu,omitempty"`
+	MTU          int              `json:"mtu,omitempty"`      // PMTU: the path MTU drops here
+	MTUFrom      string           `json:"mtu_from,omitempty"` // who said the probe was too big
 	MPLS         []traceMPLSJSON  `json:"mpls,omitempty"`
 	Probes       []traceProbeJSON `json:"probes"`
 }
@@ -539,6 +540,9 @@ func (v *traceView) hopRecord(h trace.Hop) traceHopJSON {
 		j.LastMS, j.AvgMS, j.BestMS, j.WorstMS = msPtr(h.Last), msPtr(h.Avg), msPtr(h.Best), msPtr(h.Worst)
 		j.StdDevMS, j.JitterMS, j.JitterLastMS = msPtr(h.StdDev), msPtr(h.Jitter), msPtr(h.JitterLast)
 		j.ICMPType, j.ICMPCode, j.QuotedTTL, j.IPID = intPtr(h.ICMPType), intPtr(h.ICMPCode), intPtr(h.QuotedTTL), intPtr(h.IPID)
+	}
+	if h.MTUFrom.IsValid() {
+		j.MTUFrom = h.MTUFrom.String()
 	}
 	for _, a := range h.Addrs {
 		j.Addrs = append(j.Addrs, traceAddrJSON{Type: "trace_addr", Addr: a.Addr.String(), Name: v.names.name(a.Addr),
@@ -744,6 +748,9 @@ func (v *traceView) classic(t *traceTarget) {
 		}
 		if len(h.MPLS) > 0 {
 			b.WriteString(" " + traceMPLSText(h.MPLS))
+		}
+		if h.MTU > 0 {
+			fmt.Fprintf(&b, "  pmtu %d (too big after %s)", h.MTU, h.MTUFrom)
 		}
 		p.TextLine("%s", b.String())
 	}

@@ -40,6 +40,7 @@ type transport interface {
 type pending struct {
 	key                     uint16
 	ttl, round, query, flow int
+	size                    int // bytes, IP header included
 	sent                    time.Time
 	hardAt, softAt          time.Time
 }
@@ -65,6 +66,8 @@ type engine struct {
 	destTTL  int       // smallest TTL the destination answered at
 	ignored  int
 	pmtu     int
+	size     int        // packet size sent now (PMTU shrinks it)
+	retry    []*pending // probes to send again, smaller (PMTU)
 	wake     chan struct{}
 	closed   bool
 	roundOut map[int]int // probes of a round not resolved yet
@@ -103,6 +106,15 @@ func Run(ctx context.Context, dst netip.Addr, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if o.PMTU {
+		if o.Method == TCP {
+			return Result{}, probe.Usagef("--pmtu needs ICMP or UDP probes (a TCP SYN has no payload to size)")
+		}
+		if mtu := routeMTU(dst); mtu > 0 && (o.Size == 0 || mtu < size) {
+			size = mtu
+		}
+	}
+	e.size = size
 	tr, err := newTransport(e, size)
 	if err != nil {
 		return Result{}, err
@@ -119,6 +131,9 @@ func Run(ctx context.Context, dst netip.Addr, o Options) (Result, error) {
 	defer e.mu.Unlock()
 	res := e.snapshot()
 	res.Size = size
+	if o.PMTU && res.Reached {
+		res.PMTU = e.size
+	}
 	res.Interrupted = interrupted
 	res.Elapsed = time.Since(e.start)
 	return res, nil
@@ -199,8 +214,13 @@ func (e *engine) schedule(ctx context.Context) bool {
 				}
 			}
 		}
-		// Send what may be sent.
+		// Send what may be sent: probes to send again first.
 		var next time.Time
+		for len(e.retry) > 0 && len(e.inflight) < o.InFlight {
+			p := e.retry[0]
+			e.retry = e.retry[1:]
+			e.sendLocked(p.ttl, p.round, p.query, p.flow, true)
+		}
 		for round < o.Rounds && len(e.inflight) < o.InFlight {
 			limit := o.MaxTTL
 			if e.termTTL > 0 {
@@ -216,7 +236,7 @@ func (e *engine) schedule(ctx context.Context) bool {
 				next = at
 				break
 			}
-			e.sendLocked(ttl, round, q, f)
+			e.sendLocked(ttl, round, q, f, false)
 			if f++; f == o.Flows {
 				f = 0
 				if q++; q == o.Queries {
@@ -228,7 +248,7 @@ func (e *engine) schedule(ctx context.Context) bool {
 		if round >= o.Rounds && e.sentAll < o.Rounds {
 			e.sentAll = o.Rounds
 		}
-		done := round >= o.Rounds && len(e.inflight) == 0
+		done := round >= o.Rounds && len(e.inflight) == 0 && len(e.retry) == 0
 		for _, p := range e.inflight {
 			if x := p.expiry(); next.IsZero() || x.Before(next) {
 				next = x
@@ -258,14 +278,18 @@ func (e *engine) schedule(ctx context.Context) bool {
 	}
 }
 
-func (e *engine) sendLocked(ttl, round, q, f int) {
+// sendLocked sends a probe; again is true for one sent again (PMTU),
+// already counted in its round.
+func (e *engine) sendLocked(ttl, round, q, f int, again bool) {
 	for e.inflight[e.nextKey] != nil {
 		e.nextKey++
 	}
-	p := &pending{key: e.nextKey, ttl: ttl, round: round, query: q, flow: f}
+	p := &pending{key: e.nextKey, ttl: ttl, round: round, query: q, flow: f, size: e.size}
 	e.nextKey++
 	e.inflight[p.key] = p
-	e.roundOut[round]++
+	if !again {
+		e.roundOut[round]++
+	}
 	sent, err := e.tr.send(p)
 	p.sent = sent
 	p.hardAt = sent.Add(e.o.Wait)
@@ -327,6 +351,25 @@ func (e *engine) answer(a answer) {
 	}
 	if a.mtu > 0 && (e.pmtu == 0 || a.mtu < e.pmtu) {
 		e.pmtu = a.mtu
+	}
+	if e.o.PMTU && mark == "!F" && a.mtu > 0 && a.mtu < p.size {
+		// Too big for a link further on (tracepath): the hop where it
+		// first said so keeps the MTU; the probe goes again, smaller.
+		min := ipv4Header + icmpHeaderLen + tagLen
+		if e.v6 {
+			min = ipv6Header + icmpHeaderLen + tagLen
+		}
+		if a.mtu >= min {
+			if a.mtu < e.size {
+				e.size = a.mtu
+			}
+			e.noteDropLocked(p.ttl, a.mtu, a.from)
+			delete(e.inflight, p.key)
+			e.tr.forget(p.key)
+			e.retry = append(e.retry, &pending{ttl: p.ttl, round: p.round, query: p.query, flow: p.flow})
+			e.signal()
+			return
+		}
 	}
 	pr := Probe{From: a.from, RTT: rtt, Reached: a.reached, ICMPType: a.typ, ICMPCode: a.code, Mark: mark,
 		QuotedTTL: a.qTTL, IPID: a.ipid, MTU: a.mtu, MPLS: a.mpls, Time: a.when}
@@ -399,5 +442,24 @@ func (e *engine) localMTU(key uint16, flow, mtu int) {
 	defer e.mu.Unlock()
 	if mtu > 0 && (e.pmtu == 0 || mtu < e.pmtu) {
 		e.pmtu = mtu
+	}
+}
+
+// noteDropLocked records that the path MTU drops to mtu at ttl (from says
+// so). Every probe beyond that hop says the same: only the first TTL that
+// heard it keeps it, as in tracepath.
+func (e *engine) noteDropLocked(ttl, mtu int, from netip.Addr) {
+	for _, h := range e.hops {
+		if h.mtu != mtu || h.mtuFrom != from {
+			continue
+		}
+		if h.ttl <= ttl {
+			return
+		}
+		h.mtu, h.mtuFrom = 0, netip.Addr{}
+	}
+	h := e.hops[ttl-e.o.FirstTTL]
+	if h.mtu == 0 || mtu < h.mtu {
+		h.mtu, h.mtuFrom = mtu, from
 	}
 }

@@ -25,6 +25,7 @@ type icmpTransport struct {
 	ids     []uint16
 	raw     bool
 	payload int
+	hdr     int
 	buf     []byte
 	wg      sync.WaitGroup
 	drainMu sync.Mutex
@@ -38,7 +39,7 @@ func newICMP(e *engine, size int) (*icmpTransport, error) {
 	if e.v6 {
 		hdr = ipv6Header
 	}
-	t := &icmpTransport{e: e, payload: size - hdr - icmpHeaderLen,
+	t := &icmpTransport{e: e, payload: size - hdr - icmpHeaderLen, hdr: hdr,
 		dbuf: make([]byte, readBuf), doob: make([]byte, 512)}
 	first, err := ping.OpenSocket(e.v6, e.o.Socket)
 	if err != nil {
@@ -108,7 +109,11 @@ func (t *icmpTransport) send(p *pending) (time.Time, error) {
 	if t.raw {
 		id = t.ids[p.flow]
 	}
-	t.buf = buildEcho(t.buf, t.e.v6, id, p.key, t.e.cookie, t.payload)
+	payload := t.payload
+	if p.size > 0 {
+		payload = p.size - t.hdr - icmpHeaderLen
+	}
+	t.buf = buildEcho(t.buf, t.e.v6, id, p.key, t.e.cookie, payload)
 	return s.Send(t.e.dst, t.buf)
 }
 

@@ -211,7 +211,12 @@ type Hop struct {
 	ICMPType, ICMPCode int
 	QuotedTTL, IPID    int
 	MPLS               []MPLSLabel
-	MTU                int
+	// PMTU: the path MTU drops at this TTL: a probe this far was too big
+	// for the link after MTUFrom (it said "fragmentation needed" or
+	// "packet too big" with MTU), and went again smaller, as tracepath
+	// shows it.
+	MTU     int
+	MTUFrom netip.Addr
 	// Probes of the first round, in the order sent (traceroute's columns).
 	Probes []Probe
 }

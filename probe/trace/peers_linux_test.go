@@ -129,7 +129,7 @@ func TestChain(t *testing.T) {
 			}{
 				{"traceroute", []string{fam, "-n", "-q", "1", "-w", "2", dst.String()}},
 				{"traceroute", []string{fam, "-I", "-n", "-q", "1", "-w", "2", dst.String()}},
-				{"mtr", []string{fam, "-n", "--report", "-c", "3", "-i", "0.1", dst.String()}},
+				{"mtr", []string{fam, "-n", "--report", "-c", "3", "-i", "0.1", "-G", "1", dst.String()}},
 				{"tracepath", []string{fam, "-n", dst.String()}},
 			}
 			for _, p := range peers {
@@ -243,6 +243,46 @@ func TestChain(t *testing.T) {
 		for _, h := range res.Hops[2:] {
 			if h.Loss == 0 || h.Loss == 100 {
 				t.Errorf("hop %d after the lossy link lost %.1f%%, want some", h.TTL, h.Loss)
+			}
+		}
+	})
+	// Last: it changes an MTU. The link from r2 to r3 has an MTU of 1400. A
+	// probe that gets to r2 with TTL left (TTL 3) is too big for it:
+	// tracepath shows the pmtu at hop 3, and so must trace.
+	t.Run("pmtu", func(t *testing.T) {
+		c.router(2).IP("link", "set", "right", "mtu", "1400")
+		c.router(3).IP("link", "set", "left", "mtu", "1400")
+		rePmtu := regexp.MustCompile(`(?m)^\s*(\d+):\s+(\S+)\s+.*pmtu (\d+)`)
+		for _, v6 := range []bool{false, true} {
+			fam := "-4"
+			if v6 {
+				fam = "-6"
+			}
+			dst := c.dest(v6)
+			// tracepath first: the kernel's learnt path MTU must not matter
+			// to either.
+			out := runPeer(t, c.client(), "tracepath", fam, "-n", dst.String())
+			m := rePmtu.FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no pmtu line from tracepath:\n%s", out)
+			}
+			for _, meth := range []Method{ICMP, UDP} {
+				res := runIn(t, c.client(), dst, Options{Method: meth, PMTU: true})
+				if !res.Reached || res.PMTU != 1400 || len(res.Hops) != 4 || res.Elapsed > 2*time.Second {
+					t.Fatalf("%s %s: reached=%v pmtu %d in %v (no probe may be lost)\n%s", fam, meth, res.Reached, res.PMTU, res.Elapsed, hopList(res))
+				}
+				var at []string
+				for _, h := range res.Hops {
+					if h.MTU > 0 {
+						at = append(at, strconv.Itoa(h.TTL)+" "+h.MTUFrom.String()+" "+strconv.Itoa(h.MTU))
+					}
+				}
+				if want := m[1] + " " + m[2] + " " + m[3]; len(at) != 1 || at[0] != want {
+					t.Errorf("%s %s: pmtu drops at %v, tracepath says %q:\n%s", fam, meth, at, want, out)
+				}
+				if want := wantHops(v6, 4); hopList(res) != want {
+					t.Errorf("%s %s: hops\n%s want\n%s", fam, meth, hopList(res), want)
+				}
 			}
 		}
 	})

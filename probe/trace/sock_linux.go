@@ -5,6 +5,7 @@ package trace
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"syscall"
@@ -165,4 +166,43 @@ func fileOf(fd int, name string) (*os.File, syscall.RawConn, error) {
 		return nil, nil, err
 	}
 	return f, rc, nil
+}
+
+// routeMTU is the MTU of the interface the route to dst leaves by (as
+// tracepath, not a path MTU the kernel learnt before: that would hide
+// where it drops); 0 when it cannot tell.
+func routeMTU(dst netip.Addr) int {
+	v6 := !dst.Is4()
+	fd, err := newSocket(v6, unix.SOCK_DGRAM, netip.Addr{})
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	if unix.Connect(fd, sockaddrOf(dst, 9)) != nil {
+		return 0
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0
+	}
+	local := addrOf(sa)
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return 0
+	}
+	for _, ifi := range ifs {
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if pfx, err := netip.ParsePrefix(a.String()); err == nil && pfx.Addr().Unmap() == local {
+				if ifi.MTU > 65000 {
+					return 65000
+				}
+				return ifi.MTU
+			}
+		}
+	}
+	return 0
 }

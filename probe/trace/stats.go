@@ -28,6 +28,7 @@ type hopAgg struct {
 	qTTL, ipid int
 	mpls       []MPLSLabel
 	mtu        int
+	mtuFrom    netip.Addr
 	probes     []Probe // first round only
 }
 
@@ -88,14 +89,12 @@ func (h *hopAgg) add(p Probe) {
 		h.reached = true
 	}
 	h.typ, h.code, h.qTTL, h.ipid, h.mpls = p.ICMPType, p.ICMPCode, p.QuotedTTL, p.IPID, p.MPLS
-	if p.MTU > 0 {
-		h.mtu = p.MTU
-	}
+
 }
 
 func (h *hopAgg) hop() Hop {
 	o := Hop{TTL: h.ttl, Sent: h.sent, Received: h.recv, Reached: h.reached,
-		ICMPType: h.typ, ICMPCode: h.code, QuotedTTL: h.qTTL, IPID: h.ipid, MTU: h.mtu}
+		ICMPType: h.typ, ICMPCode: h.code, QuotedTTL: h.qTTL, IPID: h.ipid, MTU: h.mtu, MTUFrom: h.mtuFrom}
 	if h.sent > 0 {
 		o.Loss = 100 * float64(h.sent-h.recv) / float64(h.sent)
 	}

@@ -28,6 +28,7 @@ type udpTransport struct {
 	rcs     []syscall.RawConn
 	ttls    []int
 	payload int
+	hdr     int
 	buf     []byte
 	wg      sync.WaitGroup
 	drainMu sync.Mutex
@@ -41,7 +42,7 @@ func newUDP(e *engine, size int) (*udpTransport, error) {
 	if e.v6 {
 		hdr = ipv6Header
 	}
-	t := &udpTransport{e: e, payload: size - hdr - udpHeader, dbuf: make([]byte, readBuf), doob: make([]byte, 512)}
+	t := &udpTransport{e: e, payload: size - hdr - udpHeader, hdr: hdr, dbuf: make([]byte, readBuf), doob: make([]byte, 512)}
 	for f := 0; f < e.o.Flows; f++ {
 		fd, err := newSocket(e.v6, unix.SOCK_DGRAM, e.o.Source)
 		if err != nil {
@@ -74,10 +75,14 @@ func (t *udpTransport) kind() ping.SocketKind { return "udp" }
 func (t *udpTransport) forget(uint16)         {}
 
 func (t *udpTransport) send(p *pending) (time.Time, error) {
-	if cap(t.buf) < t.payload {
-		t.buf = make([]byte, t.payload)
+	payload := t.payload
+	if p.size > 0 {
+		payload = p.size - t.hdr - udpHeader
 	}
-	b := t.buf[:t.payload]
+	if cap(t.buf) < payload {
+		t.buf = make([]byte, payload)
+	}
+	b := t.buf[:payload]
 	for i := range b {
 		b[i] = byte(0x40 + i%32)
 	}
@@ -97,7 +102,7 @@ func (t *udpTransport) send(p *pending) (time.Time, error) {
 			// An earlier probe's ICMP error is reported once by the next
 			// call on a connected socket: send again.
 			if !errors.Is(serr, unix.ECONNREFUSED) && !errors.Is(serr, unix.EHOSTUNREACH) && !errors.Is(serr, unix.ENETUNREACH) &&
-				!errors.Is(serr, unix.EPROTO) && !errors.Is(serr, unix.EACCES) {
+				!errors.Is(serr, unix.EPROTO) && !errors.Is(serr, unix.EACCES) && !errors.Is(serr, unix.EMSGSIZE) {
 				break
 			}
 		}
@@ -105,9 +110,6 @@ func (t *udpTransport) send(p *pending) (time.Time, error) {
 	})
 	if err == nil {
 		err = serr
-	}
-	if errors.Is(err, unix.EMSGSIZE) && t.e.o.PMTU {
-		err = nil // the error queue says the MTU
 	}
 	return sent, err
 }
