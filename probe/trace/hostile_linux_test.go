@@ -52,12 +52,12 @@ func hostileMessages(client, dst netip.Addr) [][]byte {
 	out = append(out,
 		icmpErr(icmp4TimeExceeded, 0, append(quoteIP(protoICMP, other, 5), echo(1, 1, nil)...)), // another destination
 		icmpErr(icmp4TimeExceeded, 0, append(quoteIP(protoUDP, dst, 5), make([]byte, 8)...)),    // a UDP packet
-		icmpErr(icmp4TimeExceeded, 0, quoteIP(protoICMP, dst, 5)),                                // IP header only
-		icmpErr(icmp4TimeExceeded, 0, quoteIP(protoICMP, dst, 5)[:12]),                           // cut inside the header
-		icmpErr(icmp4TimeExceeded, 0, append(quoteIP(protoICMP, dst, 15), 1, 2, 3)),              // IHL beyond the quote
-		icmpErr(icmp4TimeExceeded, 0, append(quoteIP(protoICMP, dst, 2), echo(1, 1, nil)...)),    // IHL too small
-		icmpErr(icmp4TimeExceeded, 0, nil),                                                       // nothing quoted
-		[]byte{icmp4TimeExceeded},                                                                // a lone byte
+		icmpErr(icmp4TimeExceeded, 0, quoteIP(protoICMP, dst, 5)),                               // IP header only
+		icmpErr(icmp4TimeExceeded, 0, quoteIP(protoICMP, dst, 5)[:12]),                          // cut inside the header
+		icmpErr(icmp4TimeExceeded, 0, append(quoteIP(protoICMP, dst, 15), 1, 2, 3)),             // IHL beyond the quote
+		icmpErr(icmp4TimeExceeded, 0, append(quoteIP(protoICMP, dst, 2), echo(1, 1, nil)...)),   // IHL too small
+		icmpErr(icmp4TimeExceeded, 0, nil),                                                      // nothing quoted
+		[]byte{icmp4TimeExceeded},                                                               // a lone byte
 	)
 	// A lying RFC 4884 length and an extension object longer than the packet.
 	ext := append(quoteIP(protoICMP, dst, 5), echo(2, 2, make([]byte, 120))...)
