@@ -538,7 +538,10 @@ func (v *traceView) hopRecord(h trace.Hop) traceHopJSON {
 	}
 	if h.Received > 0 {
 		j.LastMS, j.AvgMS, j.BestMS, j.WorstMS = msPtr(h.Last), msPtr(h.Avg), msPtr(h.Best), msPtr(h.Worst)
-		j.StdDevMS, j.JitterMS, j.JitterLastMS = msPtr(h.StdDev), msPtr(h.Jitter), msPtr(h.JitterLast)
+		j.StdDevMS = msPtr(h.StdDev)
+		if h.Received > 1 {
+			j.JitterMS, j.JitterLastMS = msPtr(h.Jitter), msPtr(h.JitterLast)
+		}
 		j.ICMPType, j.ICMPCode, j.QuotedTTL, j.IPID = intPtr(h.ICMPType), intPtr(h.ICMPCode), intPtr(h.QuotedTTL), intPtr(h.IPID)
 	}
 	if h.MTUFrom.IsValid() {

@@ -70,9 +70,10 @@ type engine struct {
 	retry    []*pending // probes to send again, smaller (PMTU)
 	wake     chan struct{}
 	closed   bool
-	roundOut map[int]int // probes of a round not resolved yet
-	sentAll  int         // rounds whose probes were all sent
-	rounds   int         // rounds completed
+	roundOut map[int]int     // probes of a round not resolved yet
+	beyond   map[uint16]bool // probes dropped past the end of the path: their answers are expected
+	sentAll  int             // rounds whose probes were all sent
+	rounds   int             // rounds completed
 	start    time.Time
 }
 
@@ -94,7 +95,7 @@ func Run(ctx context.Context, dst netip.Addr, o Options) (Result, error) {
 		return Result{}, probe.Usagef("source %s and destination %s are of different families", o.Source, dst)
 	}
 	e := &engine{o: o, dst: dst, v6: !dst.Is4(), inflight: make(map[uint16]*pending),
-		wake: make(chan struct{}, 1), roundOut: make(map[int]int)}
+		wake: make(chan struct{}, 1), roundOut: make(map[int]int), beyond: make(map[uint16]bool)}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	e.cookie = binary.BigEndian.Uint32(rnd[:4])
@@ -281,7 +282,7 @@ func (e *engine) schedule(ctx context.Context) bool {
 // sendLocked sends a probe; again is true for one sent again (PMTU),
 // already counted in its round.
 func (e *engine) sendLocked(ttl, round, q, f int, again bool) {
-	for e.inflight[e.nextKey] != nil {
+	for e.inflight[e.nextKey] != nil || e.beyond[e.nextKey] {
 		e.nextKey++
 	}
 	p := &pending{key: e.nextKey, ttl: ttl, round: round, query: q, flow: f, size: e.size}
@@ -338,7 +339,9 @@ func (e *engine) answer(a answer) {
 	}
 	p := e.inflight[a.key]
 	if p == nil || p.flow != a.flow || p.sent.IsZero() {
-		e.ignored++
+		if !e.beyond[a.key] {
+			e.ignored++
+		}
 		return
 	}
 	rtt := a.when.Sub(p.sent)
@@ -384,6 +387,9 @@ func (e *engine) answer(a answer) {
 			// Probes beyond the end of the path tell nothing more.
 			for _, q := range e.inflight {
 				if q.ttl > ttl {
+					if len(e.beyond) < MaxInFlight {
+						e.beyond[q.key] = true
+					}
 					delete(e.inflight, q.key)
 					e.tr.forget(q.key)
 					e.roundOut[q.round]--
