@@ -159,7 +159,7 @@ complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l json -d 'shortcu
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l help -s h -d 'show help'
-complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'demo' -d 'walk the tutorial\'s journey on loopback: resolve, ping, connect, GET, echo, myip (no internet needed)'
+complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'demo' -d 'walk the tutorial\'s journey on loopback: resolve, ping, trace, connect, GET, echo, myip (no internet needed)'
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
 complete -c nettool -n '__fish_seen_subcommand_from serve' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'serve' -d 'run the tutorial\'s servers on loopback: dns, echo, http'
