@@ -694,7 +694,9 @@ func (v *traceView) final(unresolved []string) {
 // hostText is "name (addr)" when the hop has a name, else the address.
 func (v *traceView) hostText(a netip.Addr) string {
 	if n := v.names.name(a); n != "" {
-		return output.Escape(n) + " (" + a.String() + ")"
+		// The name is in presentation form (\DDD for odd bytes, as dig
+		// shows it): its backslashes stay, anything else is escaped.
+		return output.EscapeLine(n) + " (" + a.String() + ")"
 	}
 	return a.String()
 }

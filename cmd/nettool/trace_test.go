@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -231,6 +233,52 @@ func TestTraceNetns(t *testing.T) {
 		}
 		if len(types) < 3 || types[0] != "trace_probe" || types[len(types)-2] != "trace" || types[len(types)-1] != "trace_run" {
 			t.Errorf("object types %v", types)
+		}
+	})
+
+	t.Run("names", func(t *testing.T) {
+		// Reverse names come from @SERVER (here nettool's own DNS server,
+		// inside the client's namespace); a name with a control byte is
+		// escaped before it reaches the terminal.
+		zone := filepath.Join(t.TempDir(), "rev.zone")
+		if err := os.WriteFile(zone, []byte("$ORIGIN 100.51.198.in-addr.arpa.\n$TTL 60\n"+
+			"@ SOA ns.test. host.test. 1 60 60 60 60\n@ NS ns.test.\n"+
+			"2 PTR evil\\027[31mrouter.test.\n6 PTR server.test.\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		srv := n.c.Command(ctx, bin, "serve", "dns", "127.0.0.1:0", "--zone", zone, "-o", "jsonl")
+		stdout, err := srv.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cancel(); _ = srv.Wait() }()
+		var listen struct {
+			Address string `json:"address"`
+		}
+		sc := bufio.NewScanner(stdout)
+		if !sc.Scan() || json.Unmarshal(sc.Bytes(), &listen) != nil || listen.Address == "" {
+			t.Fatalf("serve dns did not say where it listens: %q", sc.Text())
+		}
+		go func() {
+			for sc.Scan() {
+			}
+		}()
+		out, errOut, code := traceRun(t, n.c, bin, false, "trace", traceDst, "@"+listen.Address, "-q", "1")
+		if code != 0 || strings.ContainsAny(out, "\x1b\x17") {
+			t.Fatalf("exit %d, stderr %q, stdout %q", code, errOut, out)
+		}
+		// The name as dig shows it: the control byte as \027.
+		if !strings.Contains(out, " 1  evil\\027[31mrouter.test (198.51.100.2)  ") || !strings.Contains(out, "server.test (198.51.100.6)") {
+			t.Errorf("no names in:\n%s", out)
+		}
+		out, _, _ = traceRun(t, n.c, bin, false, "trace", traceDst, "@"+listen.Address, "-q", "1", "--json")
+		if !strings.Contains(out, `"name": "server.test"`) || strings.ContainsAny(out, "\x1b\x17") {
+			t.Errorf("JSON names:\n%s", out)
 		}
 	})
 
