@@ -294,6 +294,15 @@ func (e *engine) sendLocked(ttl, round, q, f int, again bool) {
 	sent, err := e.tr.send(p)
 	p.sent = sent
 	p.hardAt = sent.Add(e.o.Wait)
+	// A hop that answered before is waited for NearFactor times its worst
+	// RTT (at least MinGrace), not the whole Wait (traceroute's HERE).
+	if h := e.hops[ttl-e.o.FirstTTL]; h.recv > 0 {
+		grace := time.Duration(NearFactor) * h.worst
+		if grace < MinGrace {
+			grace = MinGrace
+		}
+		p.softAt = sent.Add(grace)
+	}
 	if err != nil {
 		// A send the kernel refused (no route, ...) is a lost probe.
 		e.resolveLocked(p, Probe{Lost: true, Time: time.Now()})

@@ -68,8 +68,10 @@ type Options struct {
 	MaxTTL   int // 0: DefaultMaxTTL
 	Queries  int // probes per hop and round; 0: DefaultQueries
 	// Wait is the longest a probe waits for its answer; 0: DefaultWait. A
-	// probe whose hop stays silent while hops after it answered is given
-	// up sooner (NearFactor, MinGrace).
+	// probe is given up sooner when hops after it in the same round
+	// answered, or when its hop answered before: then it waits NearFactor
+	// times that RTT (the later hop's, or the hop's worst), at least
+	// MinGrace.
 	Wait     time.Duration
 	Rounds   int           // 0 or 1: one round (traceroute); more: mtr-style report
 	Interval time.Duration // between the starts of two rounds

@@ -87,8 +87,8 @@ timeout 300 hyperfine -N --style none --warmup 1 --runs 10 -i --export-json "$wo
 nt=$(mean "$work/one.json" nettool)
 trt=$(mean "$work/one.json" traceroute)
 mt=$(mean "$work/one.json" mtr)
-printf 'trace_5hop_silent_q3\t%.3f\ttraceroute -n -q 3 -w 1\t%.3f\ts\t%s\tsame hop list: %s\n' "$nt" "$trt" "s" "$(ratio "$nt" "$trt")" "$same"
-printf 'trace_5hop_silent_q3\t%.3f\tmtr -n --report -c 1\t%.3f\ts\t%s\t\n' "$nt" "$mt" "$(ratio "$nt" "$mt")"
+printf 'trace_5hop_silent_q3\t%.3f\ttraceroute -n -q 3 -w 1\t%.3f\ts\t%s\tsame hop list: %s\n' "$nt" "$trt" "$(ratio "$nt" "$trt")" "$same"
+printf 'trace_5hop_silent_q3\t%.3f\tmtr -n --report -c 1\t%.3f\ts\t%s\tsame run\n' "$nt" "$mt" "$(ratio "$nt" "$mt")"
 
 # --- 3. -c 20 -i 0.05 report with 20% loss on the link after r3 -------------------
 ip netns exec "$pfx-r3" nft -f - <<'NFT'
@@ -99,11 +99,12 @@ table inet lossy {
 	}
 }
 NFT
-log "-c 20 -i 0.05 report, 20% loss after hop 3..."
+log "-c 20 -i 0.05 report, 20% loss on the link after hop 3..."
 start=$(date +%s.%N)
 timeout 30 ip netns exec "$pfx-c" "$NETTOOL" trace -n -c 20 -i 0.05 --json "$dst" >"$work/report.json" || true
 end=$(date +%s.%N)
 wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
 loss=$(jq -r '.traces[0].hops[-1].loss_percent' "$work/report.json")
+loss4=$(jq -r '.traces[0].hops[3].loss_percent' "$work/report.json")
 loss3=$(jq -r '.traces[0].hops[2].loss_percent' "$work/report.json")
-printf 'trace_report_c20_i0.05\t%s\t(target)\t1.5\ts\t%s\tdestination loss %s%% (injected 20%%), hop 3 loss %s%%\n' "$wall" "$(ratio "$wall" 1.5)" "$loss" "$loss3"
+printf 'trace_report_c20_i0.05\t%s\t(target)\t1.5\ts\t%s\tloss after the lossy link: hop 4 %s%%, destination %s%% (injected 20%%); hop 3 before it %s%%\n' "$wall" "$(ratio "$wall" 1.5)" "$loss4" "$loss" "$loss3"
