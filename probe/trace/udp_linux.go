@@ -66,7 +66,7 @@ func newUDP(e *engine, size int) (*udpTransport, error) {
 		t.rcs = append(t.rcs, rc)
 		t.ttls = append(t.ttls, 0)
 		t.wg.Add(1)
-		go t.read(f)
+		go t.read(f, rc)
 	}
 	return t, nil
 }
@@ -114,7 +114,7 @@ func (t *udpTransport) send(p *pending) (time.Time, error) {
 	return sent, err
 }
 
-func (t *udpTransport) read(f int) {
+func (t *udpTransport) read(f int, rc syscall.RawConn) {
 	defer t.wg.Done()
 	buf := make([]byte, readBuf)
 	oob := make([]byte, 512)
@@ -122,7 +122,7 @@ func (t *udpTransport) read(f int) {
 		var n, oobn int
 		var from unix.Sockaddr
 		got := false
-		err := t.rcs[f].Read(func(fd uintptr) bool {
+		err := rc.Read(func(fd uintptr) bool {
 			var rerr error
 			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE)
 			if rerr == nil {
