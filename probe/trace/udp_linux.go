@@ -96,11 +96,12 @@ func (t *udpTransport) send(p *pending) (time.Time, error) {
 			}
 			t.ttls[p.flow] = p.ttl
 		}
-		for try := 0; try < 2; try++ {
+		for try := 0; try < 16; try++ {
 			sent = time.Now()
 			_, serr = unix.Write(int(fd), b)
-			// An earlier probe's ICMP error is reported once by the next
-			// call on a connected socket: send again.
+			// An earlier probe's ICMP error (the socket's pending error)
+			// is reported once by the next send, which then did not go:
+			// send again. More errors may arrive meanwhile: bounded.
 			if !errors.Is(serr, unix.ECONNREFUSED) && !errors.Is(serr, unix.EHOSTUNREACH) && !errors.Is(serr, unix.ENETUNREACH) &&
 				!errors.Is(serr, unix.EPROTO) && !errors.Is(serr, unix.EACCES) && !errors.Is(serr, unix.EMSGSIZE) {
 				break
