@@ -96,12 +96,6 @@ func (s *Socket) Close() error { return s.s.close() }
 // Checksum is the Internet checksum (RFC 1071) of b.
 func Checksum(b []byte) uint16 { return checksum(b) }
 
-// IsPermission reports whether err says no socket could be opened.
-func IsPermission(err error) bool {
-	_, ok := err.(*PermissionError)
-	return ok
-}
-
 func setTTL(rc interface {
 	Control(func(uintptr)) error
 }, v6 bool, ttl int) error {

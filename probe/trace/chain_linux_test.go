@@ -26,7 +26,6 @@ type chain struct {
 }
 
 func (c *chain) client() *probetest.Netns      { return c.nodes[0] }
-func (c *chain) server() *probetest.Netns      { return c.nodes[len(c.nodes)-1] }
 func (c *chain) router(k int) *probetest.Netns { return c.nodes[k] }
 
 func linkAddr(i, side int, v6 bool) netip.Addr {

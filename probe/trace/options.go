@@ -11,7 +11,6 @@
 package trace
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -243,7 +242,3 @@ type Result struct {
 
 // String names a method for people.
 func (m Method) String() string { return string(m) }
-
-func (o Options) describe() string {
-	return fmt.Sprintf("%s ttl %d-%d q=%d", o.Method, o.FirstTTL, o.MaxTTL, o.Queries)
-}

@@ -297,13 +297,6 @@ func isPortUnreach(v6 bool, typ, code int) bool {
 	return typ == icmp4Unreach && code == 3
 }
 
-func isTimeExceeded(v6 bool, typ int) bool {
-	if v6 {
-		return typ == icmp6TimeExceeded
-	}
-	return typ == icmp4TimeExceeded
-}
-
 func itoa(n int) string {
 	if n == 0 {
 		return "0"

@@ -85,12 +85,12 @@ func setTTL(fd int, v6 bool, ttl int) error {
 
 // queuedErr is one error-queue message of a UDP or TCP socket.
 type queuedErr struct {
-	ok             bool
-	origin         uint8
-	typ, code      uint8
-	errno, info    uint32
-	offender, from netip.Addr
-	when           time.Time
+	ok          bool
+	origin      uint8
+	typ, code   uint8
+	errno, info uint32
+	offender    netip.Addr
+	when        time.Time
 }
 
 // parseErrCmsg reads the control messages of an error-queue read.
