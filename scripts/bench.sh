@@ -3,7 +3,8 @@
 # figure, the peer tool's figure from the same run on the same machine, and
 # the ratio. Everything runs on loopback, bounded in time. Installs the peers
 # it needs (scripts/install-deps.sh). Usage: scripts/bench.sh [NAME...]
-# (NAME: resolve, serve-dns, serve-echo, ping, tcp, get, myip). Results also go to
+# (NAME: a file under scripts/bench/, e.g. resolve, resolve-stream, resolve-trace,
+# serve-dns, serve-echo, ping, trace, tcp, get, myip, metrics). Results also go to
 # bench-results/latest.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."

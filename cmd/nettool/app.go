@@ -377,8 +377,30 @@ var someOutputFlags = map[string][]string{
 	"demo":       {"no-color"},
 }
 
+// Commands that give a letter of the output flags another meaning, as the
+// tool their users know does (trace's -q is traceroute's probes per hop):
+// the long flag stays.
+var outputAliasesTaken = map[string][]string{
+	"trace": {"q"},
+}
+
 func outputFlagsOf(path string) []cli.Flag {
 	keep, some := someOutputFlags[path]
+	if taken := outputAliasesTaken[path]; len(taken) > 0 {
+		flags := outputFlags()
+		for _, f := range flags {
+			if bf, ok := f.(*cli.BoolFlag); ok {
+				var aliases []string
+				for _, a := range bf.Aliases {
+					if !contains(taken, a) {
+						aliases = append(aliases, a)
+					}
+				}
+				bf.Aliases = aliases
+			}
+		}
+		return flags
+	}
 	if !some {
 		return outputFlags()
 	}

@@ -76,9 +76,10 @@ func init() {
 	registerCommand(700, func(e *appEnv) *cli.Command {
 		return &cli.Command{
 			Name:  "demo",
-			Usage: "walk the tutorial's journey on loopback: resolve, ping, connect, GET, echo, myip (no internet needed)",
+			Usage: "walk the tutorial's journey on loopback: resolve, ping, trace, connect, GET, echo, myip (no internet needed)",
 			Description: "Starts nettool's own servers on 127.0.0.1 and runs real nettool commands against them,\n" +
-				"showing each step a browser takes to fetch a page. Nothing leaves loopback.",
+				"showing each step a browser takes to fetch a page. Nothing leaves loopback (the trace step, as\n" +
+				"root, builds its own small network of namespaces and deletes it after).",
 			Action: func(c *cli.Context) error {
 				if c.NArg() > 0 {
 					return usageErrorf("no arguments expected")
@@ -105,7 +106,7 @@ func init() {
 						return fmt.Errorf("step %d (%s): %w", i+1, s.title, err)
 					}
 				}
-				fmt.Fprintln(e.stdout, "\nDone: every step ran on loopback.")
+				fmt.Fprintln(e.stdout, "\nDone: every step ran on this machine (loopback, and the trace step's own network namespaces).")
 				return nil
 			},
 		}

@@ -15,10 +15,11 @@ func TestDemoRunsTheJourney(t *testing.T) {
 	steps := []string{
 		"== Step 1: resolve: a name becomes an address (DNS) ==",
 		"== Step 2: ping",
-		"== Step 3: connect",
-		"== Step 4: GET a page",
-		"== Step 5: your addresses",
-		"Done: every step ran on loopback.",
+		"== Step 3: trace",
+		"== Step 4: connect",
+		"== Step 5: GET a page",
+		"== Step 6: your addresses",
+		"Done: every step ran on this machine",
 	}
 	last := -1
 	for _, s := range steps {

@@ -2,7 +2,7 @@
 
 function __fish_nettool_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i resolve dig ping tcp get myip demo serve dns echo http version completion help h
+        if contains -- $i resolve dig ping trace tcp get myip demo serve dns echo http version completion help h
             return 1
         end
     end
@@ -58,6 +58,32 @@ complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l output -s o -r -
 complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l json -d 'shortcut for --output json'
 complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
 complete -c nettool -n '__fish_seen_subcommand_from ping' -f -l quiet -s q -d 'less chatter: results and summaries only'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l help -s h -d 'show help'
+complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'trace' -d 'the path to a host hop by hop (traceroute, mtr --report and tracepath in one)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l icmp -s I -d 'ICMP echo probes (the default)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l udp -s U -d 'UDP probes to --port (no privilege needed)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l tcp -s T -d 'TCP connection attempts to --port (no privilege needed)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l port -s p -r -d 'destination port for --udp (33434) and --tcp (80)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l first-ttl -s f -r -d 'first TTL probed'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l max-ttl -s m -r -d 'last TTL probed'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l queries -s q -r -d 'probes per hop and round (1 with -c unless given)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l wait -s w -r -d 'seconds a probe waits for its answer at most; a silent hop is given up sooner once later hops answered'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l count -s c -r -d 'rounds: more than 1 prints an mtr-style report'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l interval -s i -r -d 'seconds between the starts of two rounds'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l sim-queries -s N -r -d 'probes in flight at once'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l flows -r -d 'flows probed per hop (ECMP): every address seen is shown with its share of replies'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l pmtu -d 'find the path MTU (don\'t fragment; tracepath-style) and show the hop where it drops'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l size -r -d 'packet size in bytes, IP header included (default 60 for IPv4, 80 for IPv6)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l source -s s -r -d 'source `ADDR` of the probes'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l ipv4 -s 4 -d 'IPv4 only'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l ipv6 -s 6 -d 'IPv6 only'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l numeric -s n -d 'no reverse names for the hops'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l resolv-conf -r -d 'resolver configuration `FILE` for the servers asked for names, when no @SERVER is given'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l socket -r -d 'ICMP socket: auto (unprivileged first, then raw), dgram or raw'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l output -s o -r -d 'output format: text, json (one document) or jsonl (one object per line, streamed)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l json -d 'shortcut for --output json'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
+complete -c nettool -n '__fish_seen_subcommand_from trace' -f -l quiet -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from tcp' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'tcp' -d 'TCP connect tests (tcping-style) and port scans, with banner, echo and TLS checks'
 complete -c nettool -n '__fish_seen_subcommand_from tcp' -f -l count -s c -r -d 'connect attempts per target (0: until Ctrl-C; 1 with --banner, --send or --tls)'
@@ -133,7 +159,7 @@ complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l json -d 'shortcu
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l quiet -s q -d 'less chatter: results and summaries only'
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l help -s h -d 'show help'
-complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'demo' -d 'walk the tutorial\'s journey on loopback: resolve, ping, connect, GET, echo, myip (no internet needed)'
+complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'demo' -d 'walk the tutorial\'s journey on loopback: resolve, ping, trace, connect, GET, echo, myip (no internet needed)'
 complete -c nettool -n '__fish_seen_subcommand_from demo' -f -l no-color -d 'no colour, even on a terminal (NO_COLOR works too)'
 complete -c nettool -n '__fish_seen_subcommand_from serve' -f -l help -s h -d 'show help'
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'serve' -d 'run the tutorial\'s servers on loopback: dns, echo, http'
