@@ -100,6 +100,7 @@ const maxHintsFile = 4 << 20
 func ParseRootHints(r io.Reader, name string) ([]NameServer, error) {
 	zp := dns.NewZoneParser(io.LimitReader(r, maxHintsFile), ".", name)
 	zp.SetIncludeAllowed(false)
+	zp.SetDefaultTTL(3600000)
 	var order []string
 	byName := map[string]*NameServer{}
 	addrs := map[string][]netip.Addr{}
@@ -149,6 +150,7 @@ func ParseRootHints(r io.Reader, name string) ([]NameServer, error) {
 func ParseTrustAnchor(r io.Reader, name string) ([]dns.RR, error) {
 	zp := dns.NewZoneParser(io.LimitReader(r, maxHintsFile), ".", name)
 	zp.SetIncludeAllowed(false)
+	zp.SetDefaultTTL(3600000)
 	var out []dns.RR
 	owner := ""
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {

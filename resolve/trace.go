@@ -467,9 +467,7 @@ func (t *tracer) segment(ctx context.Context, qname string, qtype, qclass uint16
 		if strings.EqualFold(end, qname) || hasData(recs, end, qtype) || qtype == dns.TypeCNAME {
 			return seg, "", true
 		}
-		if !dns.IsSubDomain(zone, end) {
-			t.finding(FindCNAME, "info", zone, "", "CNAME %s -> %s leaves zone %s", qname, end, zone)
-		}
+		t.finding(FindCNAME, "info", zone, "", "CNAME %s -> %s leads out of what %s answers: followed from the root", qname, end, zone)
 		return seg, end, true
 	}
 }
@@ -503,15 +501,17 @@ func chainRecords(m *dns.Msg, qname string) []dns.RR {
 		grew := false
 		for _, rr := range m.Answer {
 			h := rr.Header()
+			if h.Rrtype == dns.TypeRRSIG {
+				continue
+			}
 			owner := strings.ToLower(h.Name)
 			include := names[owner]
-			if d, ok := rr.(*dns.DNAME); ok {
+			if _, ok := rr.(*dns.DNAME); ok {
 				for n := range names {
 					if dns.IsSubDomain(owner, n) && owner != n {
 						include = true
 					}
 				}
-				_ = d
 			}
 			if !include || containsRR(out, rr) {
 				continue
@@ -524,6 +524,19 @@ func chainRecords(m *dns.Msg, qname string) []dns.RR {
 		}
 		if !grew {
 			break
+		}
+	}
+	type ot struct {
+		owner string
+		t     uint16
+	}
+	have := map[ot]bool{}
+	for _, rr := range out {
+		have[ot{strings.ToLower(rr.Header().Name), rr.Header().Rrtype}] = true
+	}
+	for _, rr := range m.Answer {
+		if sig, ok := rr.(*dns.RRSIG); ok && have[ot{strings.ToLower(sig.Hdr.Name), sig.TypeCovered}] {
+			out = append(out, rr)
 		}
 	}
 	return out
