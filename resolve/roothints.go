@@ -108,7 +108,7 @@ func ParseRootHints(r io.Reader, name string) ([]NameServer, error) {
 		h := rr.Header()
 		switch v := rr.(type) {
 		case *dns.NS:
-			if h.Name != "." {
+			if h.Name != "." || v.Ns == "" {
 				continue
 			}
 			k := strings.ToLower(dns.Fqdn(v.Ns))

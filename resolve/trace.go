@@ -994,6 +994,9 @@ func (t *tracer) classify(zone, qname string, qtype uint16, s *TraceServer, r *R
 			s.Outcome = "referral"
 			s.Referral = child
 			for _, n := range nsFromReply(m, child, m.Ns, "") {
+				if len(s.NS) >= 32 {
+					break
+				}
 				s.NS = append(s.NS, n.Name)
 			}
 			return

@@ -204,6 +204,9 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 	for _, p := range []string{"nsd", "dnssec-keygen", "dnssec-signzone", "dnssec-dsfromkey"} {
 		probetest.LookPeer(t, p)
 	}
+	nettoolBinary(t) // built before the clock starts
+	began := time.Now()
+	defer func() { t.Logf("hierarchy built in %s", time.Since(began).Round(time.Millisecond)) }()
 	n := probetest.NewNetns(t, "dnstrace")
 	dir := t.TempDir()
 	addrs := map[string]bool{hAll: true}
@@ -412,19 +415,31 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 
 	// Ready when every server answers for its first zone (a bounded wait
 	// on the servers themselves, not a sleep).
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	var ready sync.WaitGroup
+	notReady := make(chan string, len(perAddr))
 	for a, stanzas := range perAddr {
 		zone := regexp.MustCompile(`name: "([^"]*)"`).FindStringSubmatch(stanzas[0])[1]
-		for {
-			out, _ := n.Command(context.Background(), nettoolBinary(t), "resolve", "@"+a, zone, "SOA", "--no-rd", "--timeout", "200ms", "--retries", "0", "+short").CombinedOutput()
-			if strings.Contains(string(out), "hostmaster") {
-				break
+		ready.Add(1)
+		go func(a, zone string) {
+			defer ready.Done()
+			for {
+				out, _ := n.Command(context.Background(), nettoolBinary(t), "resolve", "@"+a, zone, "SOA", "--no-rd", "--timeout", "200ms", "--retries", "0", "+short").CombinedOutput()
+				if strings.Contains(string(out), "hostmaster") {
+					return
+				}
+				if time.Now().After(deadline) {
+					log, _ := os.ReadFile(filepath.Join(dir, "nsd-"+a, "nsd.log"))
+					notReady <- fmt.Sprintf("nsd on %s not ready: %s\n%s", a, out, log)
+					return
+				}
 			}
-			if time.Now().After(deadline) {
-				log, _ := os.ReadFile(filepath.Join(dir, "nsd-"+a, "nsd.log"))
-				t.Fatalf("nsd on %s not ready: %s\n%s", a, out, log)
-			}
-		}
+		}(a, zone)
+	}
+	ready.Wait()
+	close(notReady)
+	for msg := range notReady {
+		t.Fatal(msg)
 	}
 	return h
 }
