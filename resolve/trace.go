@@ -128,6 +128,10 @@ type TraceLevel struct {
 	keys   map[string]*dns.Msg // DNSKEY replies per server addr (validation)
 	keyMsg *dns.Msg
 	ns     []NameServer
+
+	jobs     []*job // until finishLevel
+	parentNS []NameServer
+	qtype    uint16
 }
 
 // TraceResult is the whole iterative resolution.
@@ -166,6 +170,7 @@ type tracer struct {
 	addrs   map[string][]netip.Addr // NS name -> addresses found on the way
 	cuts    map[string][]NameServer // zone -> servers, for name-server lookups
 	lookups map[string]bool         // NS names being looked up (loop guard)
+	bg      sync.WaitGroup          // queries still running after their level moved on
 }
 
 // Trace resolves name/qtype iteratively from the root, asking every server
@@ -182,6 +187,10 @@ func Trace(ctx context.Context, name string, qtype, qclass uint16, o TraceOption
 		addrs: map[string][]netip.Addr{}, cuts: map[string][]NameServer{}, lookups: map[string]bool{}}
 	defer t.c.Close()
 	t.run(ctx, q)
+	t.bg.Wait()
+	for _, lv := range res.Levels {
+		t.finishLevel(lv)
+	}
 	res.ElapsedMS = probe.Millis(time.Since(res.Start))
 	if o.Validate && res.Status != "failed" {
 		res.Validation = t.validate(ctx)
@@ -787,6 +796,7 @@ const (
 )
 
 type job struct {
+	done   chan struct{}
 	kind   int
 	srv    *TraceServer
 	addr   netip.Addr
@@ -828,17 +838,54 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 			}
 		}
 	}
-	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Add(1)
+		j.done = make(chan struct{})
+		t.bg.Add(1)
 		go func(j *job) {
-			defer wg.Done()
+			defer t.bg.Done()
+			defer close(j.done)
 			j.result = t.ask(ctx, j.addr, j.name, j.qtype, qclass)
 		}(j)
 	}
-	wg.Wait()
+	lv.jobs, lv.parentNS, lv.qtype = jobs, parentNS, qtype
+	t.decide(lv)
 	lv.ElapsedMS = probe.Millis(time.Since(start))
+	return lv
+}
 
+// decide waits for the servers' replies to the question in server order,
+// until one is usable: the trace goes on from it while the other queries of
+// the level (the rest of the servers, SOA, NS, glue checks, DNSKEY) finish
+// in the background. The choice is the one finishLevel makes with every
+// reply in.
+func (t *tracer) decide(lv *TraceLevel) {
+	loops := 0
+	for _, j := range lv.jobs {
+		if j.kind != jobQuestion {
+			continue
+		}
+		<-j.done
+		scratch := *j.srv
+		t.classifyInto(lv.Zone, lv.QName, lv.qtype, &scratch, j.result, false)
+		switch scratch.Outcome {
+		case "referral", "answer", "cname", "nxdomain", "nodata":
+			lv.Outcome, lv.Referral, lv.Chosen, lv.chosen = scratch.Outcome, scratch.Referral, scratch.label(), j.result.Msg
+			return
+		case "loop":
+			loops++
+			lv.Referral = scratch.Referral
+		}
+	}
+	lv.Outcome = "failed"
+	if loops > 0 {
+		lv.Outcome = "loop"
+	}
+}
+
+// finishLevel judges every reply of a level once all are in: each
+// server's outcome, and the findings that compare servers.
+func (t *tracer) finishLevel(lv *TraceLevel) {
+	zone, qname, qtype, jobs, parentNS := lv.Zone, lv.QName, lv.qtype, lv.jobs, lv.parentNS
 	serials := map[uint32][]string{}
 	childNS := map[string][]string{}
 	authAddrs := map[string]map[string]bool{} // NS name -> addresses servers gave
@@ -887,6 +934,7 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 		}
 	}
 	t.choose(lv)
+	lv.jobs = nil
 	if len(serials) > 1 {
 		var parts []string
 		for v, who := range serials {
@@ -930,13 +978,20 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 			}
 		}
 	}
-	return lv
 }
 
 func (s *TraceServer) label() string { return s.Name + " " + s.Addr }
 
 // classify judges one server's reply to the question.
 func (t *tracer) classify(zone, qname string, qtype uint16, s *TraceServer, r *Result) {
+	t.classifyInto(zone, qname, qtype, s, r, true)
+}
+
+func (t *tracer) classifyInto(zone, qname string, qtype uint16, s *TraceServer, r *Result, record bool) {
+	finding := t.finding
+	if !record {
+		finding = func(string, string, string, string, string, ...any) {}
+	}
 	s.reply = r
 	s.Tries = r.Tries
 	s.RTTMS = r.RTTMS
@@ -945,11 +1000,11 @@ func (t *tracer) classify(zone, qname string, qtype uint16, s *TraceServer, r *R
 		if r.Failure == probe.FailTimeout {
 			s.Outcome = "timeout"
 			s.Error = r.Error
-			t.finding(FindTimeout, "warning", zone, s.label(), "%s (%s) did not answer: %s", s.Name, s.Addr, r.Error)
+			finding(FindTimeout, "warning", zone, s.label(), "%s (%s) did not answer: %s", s.Name, s.Addr, r.Error)
 		} else {
 			s.Outcome = "error"
 			s.Error = r.Error
-			t.finding(FindUnreachable, "warning", zone, s.label(), "%s (%s): %s", s.Name, s.Addr, r.Error)
+			finding(FindUnreachable, "warning", zone, s.label(), "%s (%s): %s", s.Name, s.Addr, r.Error)
 		}
 		return
 	}
@@ -963,7 +1018,7 @@ func (t *tracer) classify(zone, qname string, qtype uint16, s *TraceServer, r *R
 	}
 	lame := func(why string) {
 		s.Outcome = "lame"
-		t.finding(FindLame, "warning", zone, s.label(), "%s (%s) is lame for %s: %s", s.Name, s.Addr, zone, why)
+		finding(FindLame, "warning", zone, s.label(), "%s (%s) is lame for %s: %s", s.Name, s.Addr, zone, why)
 	}
 	switch {
 	case m.Rcode == dns.RcodeRefused:
@@ -1005,7 +1060,7 @@ func (t *tracer) classify(zone, qname string, qtype uint16, s *TraceServer, r *R
 			if dns.IsSubDomain(to, zone) {
 				s.Outcome = "loop"
 				s.Referral = to
-				t.finding(FindLoop, "error", zone, s.label(), "%s (%s) refers %s back to %s", s.Name, s.Addr, qname, to)
+				finding(FindLoop, "error", zone, s.label(), "%s (%s) refers %s back to %s", s.Name, s.Addr, qname, to)
 				return
 			}
 			lame(fmt.Sprintf("a referral to %s, which is not below %s", to, zone))

@@ -415,7 +415,7 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 
 	// Ready when every server answers for its first zone (a bounded wait
 	// on the servers themselves, not a sleep).
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	var ready sync.WaitGroup
 	notReady := make(chan string, len(perAddr))
 	for a, stanzas := range perAddr {
