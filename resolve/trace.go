@@ -126,7 +126,6 @@ type TraceLevel struct {
 	chosen *dns.Msg            // the followed reply
 	parent int                 // index of the level that referred here, -1 at the top
 	keys   map[string]*dns.Msg // DNSKEY replies per server addr (validation)
-	keyMsg *dns.Msg
 	ns     []NameServer
 
 	jobs     []*job // until finishLevel
@@ -838,6 +837,9 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 			}
 		}
 	}
+	// The questions go out first: the trace waits on them, the rest only
+	// has to be in by the end.
+	sort.SliceStable(jobs, func(a, b int) bool { return jobs[a].kind == jobQuestion && jobs[b].kind != jobQuestion })
 	for _, j := range jobs {
 		j.done = make(chan struct{})
 		t.bg.Add(1)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the peers that nettool's interop tests and benchmarks run against
-# (dig, kdig, nsd, dnsperf, nginx, curl, nmap, fping, ping, ip, nft, jq, hyperfine).
+# (dig, delv, kdig, nsd, unbound, dnssec-keygen/dnssec-signzone, dnsperf, nginx, curl, nmap, fping,
+# ping, ip, nft, jq, hyperfine).
 # As root it uses apt-get; otherwise it only says what is missing.
 set -euo pipefail
-pkgs=(bind9-dnsutils knot-dnsutils nsd dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time)
+pkgs=(bind9-dnsutils bind9-utils knot-dnsutils nsd unbound dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -193,12 +193,6 @@ func dropCoveringNSEC3(name string) func(*testing.T, string) string {
 	}
 }
 
-var (
-	hierOnce sync.Once
-	hier     *dnsHierarchy
-	hierErr  string
-)
-
 func buildHierarchy(t *testing.T) *dnsHierarchy {
 	t.Helper()
 	for _, p := range []string{"nsd", "dnssec-keygen", "dnssec-signzone", "dnssec-dsfromkey"} {
