@@ -592,6 +592,23 @@ func TestTraceHierarchy(t *testing.T) {
 		}
 	})
 
+	// NETTOOL_TRACE_DOCS=DIR keeps the text of a few runs, for docs/resolve.md.
+	if dir := os.Getenv("NETTOOL_TRACE_DOCS"); dir != "" {
+		for i, args := range [][]string{
+			{"www.sub.example.test", "--validate"},
+			{"www.dead.test", "--timeout", "300ms", "--retries", "1"},
+			{"www.expired.test", "--validate"},
+			{"nope.badnsec3.test", "--validate"},
+			{"www.glue.test", "--qmin"},
+			{"www.plain.test", "--validate", "--json"},
+		} {
+			out, errOut, code := h.run(t, append([]string{"resolve", "--trace", "--root-hints", h.hints, "--trust-anchor", h.anchor}, args...)...)
+			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.txt", i)), []byte(fmt.Sprintf("$ nettool resolve --trace --root-hints hints --trust-anchor root.ds %s\n%s%s[exit %d]\n", strings.Join(args, " "), out, errOut, code)), 0o644)
+		}
+		out, errOut, code := h.run(t, "resolve", "@"+hAll, "--no-rd", "www.nosig.test", "--validate", "--trust-anchor", h.anchor)
+		_ = os.WriteFile(filepath.Join(dir, "ordinary.txt"), []byte(fmt.Sprintf("$ nettool resolve @%s --no-rd www.nosig.test --validate --trust-anchor root.ds\n%s%s[exit %d]\n", hAll, out, errOut, code)), 0o644)
+	}
+
 	t.Run("text output", func(t *testing.T) {
 		out, _, code := h.run(t, "resolve", "+trace", "--root-hints", h.hints, "--trust-anchor", h.anchor, "--validate", "www.example.test")
 		if code != 0 {
