@@ -435,6 +435,7 @@ type resolveDoc struct {
 }
 
 func resolveWriteJSON(p *output.Printer, results []*resolve.Result, ok bool, validations []any) {
+	ok = ok && resolveValidationsOK(validations)
 	if p.Format() == output.JSONL {
 		for _, r := range results {
 			p.Stream(r)

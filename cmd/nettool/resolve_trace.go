@@ -364,3 +364,13 @@ type resolveValidationDoc struct {
 	Server     string              `json:"server"`
 	Validation *resolve.Validation `json:"validation"`
 }
+
+// resolveValidationsOK: no verdict is bogus or indeterminate.
+func resolveValidationsOK(docs []any) bool {
+	for _, d := range docs {
+		if v, ok := d.(resolveValidationDoc); ok && v.Validation.Verdict != resolve.Secure && v.Validation.Verdict != resolve.Insecure {
+			return false
+		}
+	}
+	return true
+}
