@@ -1006,7 +1006,13 @@ func (t *tracer) classifyInto(zone, qname string, qtype uint16, s *TraceServer, 
 		} else {
 			s.Outcome = "error"
 			s.Error = r.Error
-			finding(FindUnreachable, "warning", zone, s.label(), "%s (%s): %s", s.Name, s.Addr, r.Error)
+			// A family this host has no route for (IPv6 often) is a
+			// fact about here, not about the zone.
+			sev := "warning"
+			if r.Failure == probe.FailNetUnreachable {
+				sev = "info"
+			}
+			finding(FindUnreachable, sev, zone, s.label(), "%s (%s): %s", s.Name, s.Addr, r.Error)
 		}
 		return
 	}
