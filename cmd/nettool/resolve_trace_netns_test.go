@@ -457,6 +457,16 @@ func (h *dnsHierarchy) run(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// delv asks the server of every zone with the test's trust anchor.
+func (h *dnsHierarchy) delv(t *testing.T, name string) string {
+	t.Helper()
+	delv := probetest.LookPeer(t, "delv")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, _ := h.ns.Command(ctx, delv, "@"+hAll, "-a", h.delvTA, "+root=.", name, "A").CombinedOutput()
+	return string(out)
+}
+
 type traceJSON struct {
 	Type    string `json:"type"`
 	OK      bool   `json:"ok"`
@@ -585,9 +595,7 @@ func TestTraceHierarchy(t *testing.T) {
 			t.Errorf("dig +trace: zones %v answer %v, nettool %v %v\n%s", digZones, digAnswer, tj.zones(), tj.answerData("A"), out)
 		}
 		// delv with the same trust anchor, through the server of every zone.
-		delv := probetest.LookPeer(t, "delv")
-		dout, _ := h.ns.Command(context.Background(), delv, "@"+hAll, "-a", h.delvTA, "+root=.", "www.sub.example.test", "A").CombinedOutput()
-		if !strings.Contains(string(dout), "; fully validated") {
+		if dout := h.delv(t, "www.sub.example.test"); !strings.Contains(dout, "; fully validated") {
 			t.Errorf("delv does not say fully validated:\n%s", dout)
 		}
 	})
@@ -743,12 +751,19 @@ func TestTraceHierarchy(t *testing.T) {
 			if tj.Validation == nil || tj.Validation.Verdict != "bogus" || tj.Validation.Code != c.code || !strings.Contains(tj.Validation.Reason, c.reason) {
 				t.Errorf("%s: %+v", c.name, tj.Validation)
 			}
+			// delv, with the same anchor, does not accept it either.
+			if dout := h.delv(t, c.name); strings.Contains(dout, "; fully validated") || strings.Contains(dout, "; unsigned answer") || !strings.Contains(dout, "failed") {
+				t.Errorf("%s: delv accepts what nettool calls bogus:\n%s", c.name, dout)
+			}
 		}
 	})
 	t.Run("insecure", func(t *testing.T) {
 		tj := h.trace(t, 0, "www.plain.test", "--validate")
 		if tj.Validation.Verdict != "insecure" {
 			t.Errorf("%+v", tj.Validation)
+		}
+		if dout := h.delv(t, "www.plain.test"); !strings.Contains(dout, "; unsigned answer") {
+			t.Errorf("delv does not say unsigned answer:\n%s", dout)
 		}
 	})
 	t.Run("validate an ordinary answer", func(t *testing.T) {
