@@ -829,9 +829,20 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 			if t.o.Validate {
 				jobs = append(jobs, &job{kind: jobDNSKEY, srv: ts, addr: a, name: zone, qtype: dns.TypeDNSKEY})
 			}
+			// In-zone name servers with glue: the zone's own address
+			// records, for the families the glue gives, to compare.
 			for _, p := range parentNS {
-				if p.Source == "glue" && len(p.Addrs) > 0 && dns.IsSubDomain(zone, p.Name) {
+				if p.Source != "glue" || len(p.Addrs) == 0 || !dns.IsSubDomain(zone, p.Name) {
+					continue
+				}
+				v4, v6 := false, false
+				for _, g := range p.Addrs {
+					v4, v6 = v4 || g.Is4(), v6 || !g.Is4()
+				}
+				if v4 {
 					jobs = append(jobs, &job{kind: jobAddr, srv: ts, addr: a, name: p.Name, qtype: dns.TypeA})
+				}
+				if v6 {
 					jobs = append(jobs, &job{kind: jobAddr, srv: ts, addr: a, name: p.Name, qtype: dns.TypeAAAA})
 				}
 			}
@@ -967,11 +978,15 @@ func (t *tracer) finishLevel(lv *TraceLevel) {
 				continue
 			}
 			var glue, auth []string
+			fam := map[bool]bool{}
 			for _, a := range p.Addrs {
 				glue = append(glue, a.String())
+				fam[a.Is4()] = true
 			}
 			for a := range got {
-				auth = append(auth, a)
+				if x, err := netip.ParseAddr(a); err == nil && fam[x.Unmap().Is4()] {
+					auth = append(auth, a)
+				}
 			}
 			sort.Strings(glue)
 			sort.Strings(auth)
