@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -379,8 +380,7 @@ func (t *tracer) segment(ctx context.Context, qname string, qtype, qclass uint16
 	visited := map[string]bool{".": true}
 	askedZone := map[string]bool{}
 	for {
-		if ctx.Err() != nil {
-			t.fail(probe.FailCanceled, "interrupted")
+		if t.stopped(ctx, zone) {
 			return seg, "", false
 		}
 		askName, askType := qname, qtype
@@ -393,6 +393,9 @@ func (t *tracer) segment(ctx context.Context, qname string, qtype, qclass uint16
 		idx := len(t.res.Levels)
 		t.res.Levels = append(t.res.Levels, lv)
 		seg.levels = append(seg.levels, idx)
+		if lv.chosen == nil && t.stopped(ctx, zone) {
+			return seg, "", false
+		}
 		if lv.Outcome == "loop" {
 			t.fail(FindLoop, fmt.Sprintf("referral loop: the servers of %s refer %s back to %s", zone, askName, lv.Referral))
 			return seg, "", false
@@ -478,6 +481,21 @@ func (t *tracer) segment(ctx context.Context, qname string, qtype, qclass uint16
 		t.finding(FindCNAME, "info", zone, "", "CNAME %s -> %s leads out of what %s answers: followed from the root", qname, end, zone)
 		return seg, end, true
 	}
+}
+
+// stopped ends the trace when its context is done: the overall deadline or
+// an interrupt.
+func (t *tracer) stopped(ctx context.Context, zone string) bool {
+	err := ctx.Err()
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, context.DeadlineExceeded):
+		t.fail(probe.FailTimeout, "the trace did not finish within its deadline (at "+zone+")")
+	default:
+		t.fail(probe.FailCanceled, "interrupted")
+	}
+	return true
 }
 
 // minimise picks the name and type to ask the servers of zone (RFC 9156):

@@ -353,5 +353,8 @@ func TestTraceHostile(t *testing.T) {
 		if res.OK || time.Since(start) > 4*time.Second {
 			t.Errorf("%+v after %s", res.Meta, time.Since(start))
 		}
+		if res.Failure != "timeout" || !strings.Contains(res.Error, "deadline") {
+			t.Errorf("failure %q %q, want the deadline named", res.Failure, res.Error)
+		}
 	})
 }
