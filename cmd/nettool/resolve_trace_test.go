@@ -93,6 +93,15 @@ func TestResolveTraceBadInput(t *testing.T) {
 	}
 }
 
+// The hints and the anchor can come from the environment too.
+func TestResolveTraceEnv(t *testing.T) {
+	t.Setenv("NETTOOL_RESOLVE_ROOT_HINTS", filepath.Join(t.TempDir(), "missing.hints"))
+	_, errOut, code := resolveRunIn(context.Background(), "", "resolve", "--trace", "x.test")
+	if code != 2 || !strings.Contains(errOut, "missing.hints") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
 // --validate without --trace, with a server that gives no DNSSEC data at
 // all: indeterminate or bogus is never "secure", and it exits 1.
 func TestResolveValidateUnsigned(t *testing.T) {
