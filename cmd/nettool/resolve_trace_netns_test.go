@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 
 	"github.com/nettool/nettool/probe/probetest"
 )
@@ -218,6 +222,7 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 	// The dead server's packets vanish on the way in: no ICMP, no reply.
 	n.Run(probetest.LookPeer(t, "nft"), "add table ip dnstrace { chain in { type filter hook input priority 0; ip daddr "+hDead+" drop; }; }")
 
+	phase := func(what string) { t.Logf("hierarchy: %s at %s", what, time.Since(began).Round(time.Millisecond)) }
 	// Keys, then zones signed children first so each DS goes into its parent.
 	keyDir := func(z *hZone) string { return filepath.Join(dir, "keys", strings.TrimSuffix(z.name, ".")+"root") }
 	var wg sync.WaitGroup
@@ -246,6 +251,7 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 	for e := range errs {
 		t.Fatal(e)
 	}
+	phase("keys made")
 	dsOf := func(kd string) string {
 		keys, _ := filepath.Glob(filepath.Join(kd, "*.key"))
 		if len(keys) != 1 {
@@ -361,6 +367,7 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 		}
 		wg.Wait()
 	}
+	phase("zones signed")
 	// One nsd per address.
 	perAddr := map[string][]string{} // addr -> zone stanzas
 	for _, z := range zones {
@@ -376,8 +383,19 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 			_ = p.Wait()
 		}
 	})
+	// Addresses that serve the same zones from the same files share one
+	// nsd (fewer processes to start): a listen line each.
+	groups := map[string][]string{} // zone stanzas -> addresses
 	for a, stanzas := range perAddr {
-		d := filepath.Join(dir, "nsd-"+a)
+		sort.Strings(stanzas)
+		k := strings.Join(stanzas, "")
+		groups[k] = append(groups[k], a)
+	}
+	for stanzaText, addrs := range groups {
+		sort.Strings(addrs)
+		stanzas := []string{stanzaText}
+		a := strings.Join(addrs, "\n  ip-address: ")
+		d := filepath.Join(dir, "nsd-"+addrs[0])
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -395,6 +413,7 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 		}
 		procs = append(procs, cmd)
 	}
+	phase("nsd started")
 	h := &dnsHierarchy{ns: n, dir: dir}
 	h.hints = filepath.Join(dir, "root.hints")
 	_ = os.WriteFile(h.hints, []byte(". NS a.root-servers.test.\n. NS b.root-servers.test.\na.root-servers.test. A 192.0.2.1\nb.root-servers.test. A 192.0.2.2\n"), 0o644)
@@ -409,33 +428,90 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 
 	// Ready when every server answers for its first zone (a bounded wait
 	// on the servers themselves, not a sleep).
-	deadline := time.Now().Add(60 * time.Second)
-	var ready sync.WaitGroup
-	notReady := make(chan string, len(perAddr))
+	waitNSD(t, n, perAddr, dir)
+	return h
+}
+
+// waitNSD waits until every nsd answers for its first zone. It asks from
+// one UDP socket made inside the namespace (no process per probe), and asks
+// again every 100 ms those that have not answered, for 60 s at most.
+func waitNSD(t *testing.T, n *probetest.Netns, perAddr map[string][]string, dir string) {
+	t.Helper()
+	pc := packetConnIn(t, n.Name)
+	defer pc.Close()
+	want := map[string]string{} // addr -> zone
 	for a, stanzas := range perAddr {
-		zone := regexp.MustCompile(`name: "([^"]*)"`).FindStringSubmatch(stanzas[0])[1]
-		ready.Add(1)
-		go func(a, zone string) {
-			defer ready.Done()
-			for {
-				out, _ := n.Command(context.Background(), nettoolBinary(t), "resolve", "@"+a, zone, "SOA", "--no-rd", "--timeout", "200ms", "--retries", "0", "+short").CombinedOutput()
-				if strings.Contains(string(out), "hostmaster") {
-					return
+		want[a] = regexp.MustCompile(`name: "([^"]*)"`).FindStringSubmatch(stanzas[0])[1]
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	buf := make([]byte, 4096)
+	for len(want) > 0 {
+		if time.Now().After(deadline) {
+			var missing []string
+			for a := range want {
+				logs, _ := filepath.Glob(filepath.Join(dir, "nsd-*", "nsd.log"))
+				var text []string
+				for _, l := range logs {
+					b, _ := os.ReadFile(l)
+					text = append(text, string(b))
 				}
-				if time.Now().After(deadline) {
-					log, _ := os.ReadFile(filepath.Join(dir, "nsd-"+a, "nsd.log"))
-					notReady <- fmt.Sprintf("nsd on %s not ready: %s\n%s", a, out, log)
-					return
+				missing = append(missing, a+" ("+strings.Join(text, " ")+")")
+			}
+			t.Fatalf("nsd not ready: %s", strings.Join(missing, "; "))
+		}
+		for a, zone := range want {
+			m := new(dns.Msg)
+			m.SetQuestion(zone, dns.TypeSOA)
+			m.RecursionDesired = false
+			b, _ := m.Pack()
+			_, _ = pc.WriteTo(b, &net.UDPAddr{IP: net.ParseIP(a), Port: 53})
+		}
+		_ = pc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		for {
+			k, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			r := new(dns.Msg)
+			if r.Unpack(buf[:k]) == nil && r.Authoritative && r.Rcode == dns.RcodeSuccess {
+				if ua, ok := from.(*net.UDPAddr); ok {
+					delete(want, ua.IP.String())
 				}
 			}
-		}(a, zone)
+		}
 	}
-	ready.Wait()
-	close(notReady)
-	for msg := range notReady {
-		t.Fatal(msg)
+}
+
+// packetConnIn makes a UDP socket inside network namespace name: a thread
+// joins the namespace, makes the socket and ends with its goroutine (the
+// socket stays in the namespace it was made in).
+func packetConnIn(t *testing.T, name string) net.PacketConn {
+	t.Helper()
+	type res struct {
+		pc  net.PacketConn
+		err error
 	}
-	return h
+	ch := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
+		f, err := os.Open("/var/run/netns/" + name)
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			ch <- res{err: err}
+			return
+		}
+		pc, err := net.ListenPacket("udp4", "0.0.0.0:0")
+		ch <- res{pc, err}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("socket in %s: %v", name, r.err)
+	}
+	return r.pc
 }
 
 // run runs nettool inside the hierarchy's namespace.
