@@ -313,7 +313,7 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 				t.Fatal(err)
 			}
 			if z.signed {
-				args := []string{"-q", "-P", "-S", "-z", "-O", "full", "-K", keyDir(z), "-o", z.name, "-f", zf + ".signed"}
+				args := []string{"-q", "-P", "-S", "-z", "-O", "full", "-d", filepath.Dir(zf), "-K", keyDir(z), "-o", z.name, "-f", zf + ".signed"}
 				if z.expired {
 					args = append(args, "-s", "20200101000000", "-e", "20200201000000")
 				}
@@ -321,7 +321,9 @@ func buildHierarchy(t *testing.T) *dnsHierarchy {
 					args = append(args, "-3", "-", "-H", "0")
 				}
 				args = append(args, zf)
-				if out, err := exec.Command("dnssec-signzone", args...).CombinedOutput(); err != nil {
+				sc := exec.Command("dnssec-signzone", args...)
+				sc.Dir = filepath.Dir(zf) // its dsset- files stay in the test's directory
+				if out, err := sc.CombinedOutput(); err != nil {
 					t.Fatalf("dnssec-signzone %s: %v %s", z.name, err, out)
 				}
 				// One record per line, for tampering.
