@@ -35,6 +35,9 @@ type Plus struct {
 	Subnet  string
 	BufSize int
 	Ndots   int // -1: not given
+	// Trace and QMin: +trace (iterative from the root) and +qmin (RFC 9156).
+	Trace *bool
+	QMin  *bool
 }
 
 // ParseArgs sorts positional arguments. A word is a type only when it is
@@ -111,6 +114,10 @@ func (p *Plus) parse(w string) error {
 		p.Search = boolp(!neg)
 	case "json":
 		p.JSON = boolp(!neg)
+	case "trace":
+		p.Trace = boolp(!neg)
+	case "qmin":
+		p.QMin = boolp(!neg)
 	case "time", "timeout":
 		if err := needVal(); err != nil {
 			return err
@@ -162,7 +169,7 @@ func (p *Plus) parse(w string) error {
 		}
 		p.Ndots = n
 	default:
-		return probe.Usagef("unknown option %s (known: +short +tcp +dnssec +nsid +[no]rec +[no]cdflag +[no]adflag +[no]search +json +timeout=S +tries=N +retry=N +subnet=NET +bufsize=N +ndots=N)", w)
+		return probe.Usagef("unknown option %s (known: +short +tcp +dnssec +nsid +[no]rec +[no]cdflag +[no]adflag +[no]search +json +timeout=S +tries=N +retry=N +subnet=NET +bufsize=N +ndots=N +trace +qmin)", w)
 	}
 	if hasVal && !(name == "time" || name == "timeout" || name == "tries" || name == "retry" || name == "subnet" || name == "bufsize" || name == "ndots") {
 		return probe.Usagef("option %s takes no value", w)

@@ -41,11 +41,15 @@ func init() {
 				"asked at once. Without a server, the servers of /etc/resolv.conf (--resolv-conf) are used with\n" +
 				"its search list and ndots. A truncated UDP answer is retried over TCP.\n" +
 				"Batch: -f FILE (or -f - for stdin), one NAME [TYPE] per line; results stream as they come,\n" +
-				"a summary goes to stderr.\n\n" +
+				"a summary goes to stderr.\n" +
+				"Trace: --trace (+trace) resolves iteratively from the root hints (or from the root servers\n" +
+				"@SERVER names), asking every server of every zone; --qmin (+qmin) minimises query names;\n" +
+				"--validate checks the DNSSEC chain of trust from the root trust anchor (--trust-anchor FILE),\n" +
+				"with --trace or on an ordinary answer. Exit 1 also when the answer is bogus.\n\n" +
 				"Exit: 0 every query got NOERROR with data (for the default A+AAAA, either one);\n" +
 				"1 NXDOMAIN, NODATA, SERVFAIL, REFUSED or no reply; 2 bad name, type, server or file;\n" +
 				"3 no usable DNS server; 130 interrupted.",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringSliceFlag{Name: "type", Aliases: []string{"t"}, Usage: "record type to ask for (repeatable): A, AAAA, MX, TXT, TYPE65...", Category: resolveCatQuery},
 				&cli.StringFlag{Name: "class", Usage: "class: IN, CH, HS or CLASSnnn", Category: resolveCatQuery},
 				&cli.StringSliceFlag{Name: "reverse", Aliases: []string{"x"}, Usage: "reverse lookup (PTR) of an IPv4 or IPv6 `ADDR` (repeatable)", Category: resolveCatQuery},
@@ -67,7 +71,7 @@ func init() {
 				&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "batch: read NAME [TYPE] lines from `FILE` (- for stdin)", Category: resolveCatBatch},
 				&cli.IntFlag{Name: "concurrency", Value: 100, Usage: "batch: queries in flight at most", Category: resolveCatBatch},
 				&cli.Float64Flag{Name: "rate", Usage: "batch: queries per second at most (0: no limit)", Category: resolveCatBatch},
-			},
+			}, resolveTraceFlags()...),
 			Action: func(c *cli.Context) error { return resolveAction(e, c) },
 		}
 	})
@@ -91,6 +95,7 @@ type resolvePlan struct {
 	file          string
 	concurrency   int
 	rate          float64
+	validations   []any // --validate: one resolveValidationDoc per question and server
 }
 
 func resolveAction(e *appEnv, c *cli.Context) error {
@@ -117,6 +122,15 @@ func resolveAction(e *appEnv, c *cli.Context) error {
 	}
 	if pl.file != "" {
 		return resolveBatch(e, p, pl)
+	}
+	if tp, err := resolveTracePlan(c, a, pl); err != nil || tp != nil {
+		if err != nil {
+			return err
+		}
+		if tp.trace {
+			return resolveTrace(e, p, pl, tp)
+		}
+		return resolveInteractiveValidate(e, p, pl, tp)
 	}
 	return resolveInteractive(e, p, pl)
 }
@@ -241,7 +255,8 @@ func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 
 	// Servers and the search list.
 	search := pp.Search != nil && *pp.Search
-	fromConf := len(pl.servers) == 0
+	// A trace starts from the root hints, not from resolv.conf.
+	fromConf := len(pl.servers) == 0 && !resolveTraceWanted(c, a)
 	if fromConf || search {
 		conf, err := resolveReadConf(c.Context, c.String("resolv-conf"))
 		if err != nil {
@@ -407,7 +422,7 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 			}
 		}
 		if !p.IsText() {
-			resolveWriteJSON(p, results, allOK)
+			resolveWriteJSON(p, results, allOK, pl.validations)
 		}
 	case p.IsText():
 		for i, r := range results {
@@ -420,7 +435,7 @@ func resolveInteractive(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 			resolvePrintComparison(p, results)
 		}
 	default:
-		resolveWriteJSON(p, results, allOK)
+		resolveWriteJSON(p, results, allOK, pl.validations)
 	}
 	if e.ctx.Err() != nil {
 		return errInterrupted
@@ -436,12 +451,18 @@ type resolveDoc struct {
 	Type    string            `json:"type"`
 	OK      bool              `json:"ok"`
 	Results []*resolve.Result `json:"results"`
+	// Validations: with --validate, the DNSSEC verdict per question and server.
+	Validations []any `json:"validations,omitempty"`
 }
 
-func resolveWriteJSON(p *output.Printer, results []*resolve.Result, ok bool) {
+func resolveWriteJSON(p *output.Printer, results []*resolve.Result, ok bool, validations []any) {
+	ok = ok && resolveValidationsOK(validations)
 	if p.Format() == output.JSONL {
 		for _, r := range results {
 			p.Stream(r)
+		}
+		for _, v := range validations {
+			p.Stream(v)
 		}
 		failed := 0
 		for _, r := range results {
@@ -452,7 +473,7 @@ func resolveWriteJSON(p *output.Printer, results []*resolve.Result, ok bool) {
 		p.Doc(map[string]any{"type": "resolve_summary", "ok": ok, "queries": len(results), "failed": failed})
 		return
 	}
-	p.Doc(resolveDoc{Type: "resolve", OK: ok, Results: results})
+	p.Doc(resolveDoc{Type: "resolve", OK: ok, Results: results, Validations: validations})
 }
 
 // resolveSafe shows a string from the wire. Record data and names come from

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// traceEvil is root, TLD and answering server at once on one loopback
+// address: it names its name server with control bytes and answers with a
+// CNAME whose target has them too.
+func traceEvil(w dns.ResponseWriter, r *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	q := r.Question[0]
+	add := func(sec *[]dns.RR, s string) {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			panic(err)
+		}
+		*sec = append(*sec, rr)
+	}
+	switch {
+	case q.Name == "." && q.Qtype == dns.TypeNS:
+		m.Authoritative = true
+		add(&m.Answer, `. 300 IN NS r\027[31m.test.`)
+		add(&m.Extra, `r\027[31m.test. 300 IN A 127.0.0.1`)
+	case q.Name == "www.test." && q.Qtype == dns.TypeA:
+		m.Authoritative = true
+		add(&m.Answer, `www.test. 300 IN CNAME x\007y.www.test.`)
+		add(&m.Answer, `x\007y.www.test. 300 IN A 192.0.2.7`)
+	case q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeNS:
+		m.Authoritative = true
+	default:
+		m.Authoritative = true
+		m.Rcode = dns.RcodeNameError
+	}
+	_ = w.WriteMsg(m)
+}
+
+// A trace from @SERVER (as dig +trace does) shows every name from the wire
+// escaped: no raw control byte reaches the terminal.
+func TestResolveTraceEscapes(t *testing.T) {
+	addr := resolveStartServer(t, traceEvil)
+	for _, format := range []string{"text", "json"} {
+		out, errOut, code := resolveRunIn(context.Background(), "", "resolve", "--trace", "@"+addr, "www.test", "-o", format, "--timeout", "500ms", "--retries", "0")
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", format, code, out, errOut)
+		}
+		for _, c := range out + errOut {
+			if c == 0x1b || c == 0x07 {
+				t.Fatalf("%s: raw control byte in output:\n%q", format, out)
+			}
+		}
+		want := `r\027[31m.test.`
+		if format == "json" {
+			want = `r\\027[31m.test.`
+		}
+		if !strings.Contains(out, want) || !strings.Contains(out, "192.0.2.7") {
+			t.Errorf("%s: escaped server name or answer missing:\n%s", format, out)
+		}
+	}
+}
+
+func TestResolveTraceBadInput(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("; nothing\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--qmin", "@127.0.0.1", "x.test"}, "--qmin needs --trace"},
+		{[]string{"+qmin", "@127.0.0.1", "x.test"}, "--qmin needs --trace"},
+		{[]string{"--trace", "--root-hints", filepath.Join(dir, "missing"), "x.test"}, "cannot read --root-hints"},
+		{[]string{"--trace", "--root-hints", empty, "x.test"}, "no NS records"},
+		{[]string{"--trace", "--trust-anchor", empty, "x.test", "--validate"}, "no DS or DNSKEY"},
+		{[]string{"--trace", "@127.0.0.1", "@127.0.0.2", "x.test"}, "one @SERVER"},
+		{[]string{"--trace", "a.test", "b.test"}, "one name"},
+		{[]string{"--trace", "x.test", "--max-depth", "0"}, "--max-depth"},
+		{[]string{"+trace", "x..test"}, ""},
+	} {
+		out, errOut, code := resolveRunIn(context.Background(), "", append([]string{"resolve"}, c.args...)...)
+		if code != 2 || !strings.Contains(errOut, c.want) || !strings.HasPrefix(errOut, "nettool: resolve: ") || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, errOut, out, c.want)
+		}
+	}
+}
+
+// The hints and the anchor can come from the environment too.
+func TestResolveTraceEnv(t *testing.T) {
+	t.Setenv("NETTOOL_RESOLVE_ROOT_HINTS", filepath.Join(t.TempDir(), "missing.hints"))
+	_, errOut, code := resolveRunIn(context.Background(), "", "resolve", "--trace", "x.test")
+	if code != 2 || !strings.Contains(errOut, "missing.hints") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// --validate without --trace, with a server that gives no DNSSEC data at
+// all: indeterminate or bogus is never "secure", and it exits 1.
+func TestResolveValidateUnsigned(t *testing.T) {
+	addr := resolveStartServer(t, resolveZone)
+	dir := t.TempDir()
+	ta := filepath.Join(dir, "root.ds")
+	if err := os.WriteFile(ta, []byte(". IN DS 12345 13 2 "+strings.Repeat("AB", 32)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := resolveRunIn(context.Background(), "", "resolve", "@"+addr, "v4.example.test", "A", "--validate", "--trust-anchor", ta, "--timeout", "500ms", "--retries", "0")
+	if code != 1 || strings.Contains(out, ";; answer: secure") || !strings.Contains(out, ";; answer: ") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	jout, _, code := resolveRunIn(context.Background(), "", "resolve", "@"+addr, "v4.example.test", "A", "--validate", "--trust-anchor", ta, "--timeout", "500ms", "--retries", "0", "--json")
+	if code != 1 || !strings.Contains(jout, `"validations"`) || !strings.Contains(jout, `"ok": false`) {
+		t.Errorf("json: exit %d\n%s", code, jout)
+	}
+}

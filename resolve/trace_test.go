@@ -1,0 +1,360 @@
+package resolve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// The built-in root hints are IANA's thirteen servers, each with an IPv4
+// and an IPv6 address that parse. Data only: nothing is sent to them.
+func TestRootHintsData(t *testing.T) {
+	h := RootHints()
+	if len(h) != 13 {
+		t.Fatalf("%d root servers, want 13", len(h))
+	}
+	for i, ns := range h {
+		want := fmt.Sprintf("%c.root-servers.net.", 'a'+i)
+		if ns.Name != want {
+			t.Errorf("server %d is %s, want %s", i, ns.Name, want)
+		}
+		var v4, v6 int
+		for _, a := range ns.Addrs {
+			if !a.IsValid() || !a.IsGlobalUnicast() {
+				t.Errorf("%s: bad address %s", ns.Name, a)
+			}
+			if a.Is4() {
+				v4++
+			} else {
+				v6++
+			}
+		}
+		if v4 != 1 || v6 != 1 {
+			t.Errorf("%s: %d IPv4 and %d IPv6 addresses, want 1 and 1", ns.Name, v4, v6)
+		}
+	}
+	if h[0].Addrs[0] != netip.MustParseAddr("198.41.0.4") {
+		t.Errorf("a.root-servers.net. is %s", h[0].Addrs[0])
+	}
+	a := RootAnchors()
+	tags := map[uint16]bool{}
+	for _, rr := range a {
+		ds, ok := rr.(*DS)
+		if !ok || ds.Hdr.Name != "." || ds.DigestType != dns.SHA256 || len(ds.Digest) != 64 {
+			t.Errorf("anchor %v", rr)
+			continue
+		}
+		tags[ds.KeyTag] = true
+	}
+	if !tags[20326] || !tags[38696] {
+		t.Errorf("anchor key tags %v, want 20326 and 38696", tags)
+	}
+}
+
+// DS is a local name for the miekg type (keeps the test readable).
+type DS = dns.DS
+
+func TestParseRootHintsAndAnchor(t *testing.T) {
+	h, err := ParseRootHints(strings.NewReader("; hints\n. 3600 NS a.x.\n. NS b.x.\na.x. A 192.0.2.1\na.x. AAAA 2001:db8::1\nother. NS c.x.\n"), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[0].Name != "a.x." || len(h[0].Addrs) != 2 || h[1].Name != "b.x." || len(h[1].Addrs) != 0 {
+		t.Errorf("%v", h)
+	}
+	for _, bad := range []string{"", "example. NS a.x.\n", ". NS\n", "$INCLUDE /etc/passwd\n"} {
+		if _, err := ParseRootHints(strings.NewReader(bad), "f"); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if _, err := ParseTrustAnchor(strings.NewReader(". DS 1 13 2 AA\nx. DS 2 13 2 BB\n"), "f"); err == nil {
+		t.Error("two owners accepted")
+	}
+	if a, err := ParseTrustAnchor(strings.NewReader(". IN DS 1 13 2 AABB\n"), "f"); err != nil || len(a) != 1 {
+		t.Errorf("%v %v", a, err)
+	}
+}
+
+func TestMinimise(t *testing.T) {
+	q := "www.sub.example.test."
+	var got []string
+	zone, last := ".", 0
+	for i := 0; i < 10; i++ {
+		n, qt, l := minimise(q, dns.TypeAAAA, zone, last)
+		got = append(got, n+"/"+TypeString(qt))
+		if n == q {
+			break
+		}
+		last = l
+	}
+	want := "test./A example.test./A sub.example.test./A www.sub.example.test./AAAA"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+	// From a zone cut, the next label below it.
+	if n, _, _ := minimise(q, dns.TypeA, "example.test.", 2); n != "sub.example.test." {
+		t.Errorf("from example.test.: %s", n)
+	}
+}
+
+func TestCanonicalOrder(t *testing.T) {
+	// RFC 4034 section 6.1's example order.
+	names := []string{"example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.", "z.example.", "\\001.z.example.", "*.z.example.", "\\200.z.example."}
+	for i := 0; i+1 < len(names); i++ {
+		if !canonicalLess(names[i], names[i+1]) || canonicalLess(names[i+1], names[i]) {
+			t.Errorf("%s should sort before %s", names[i], names[i+1])
+		}
+	}
+}
+
+// hostile is a set of in-process servers on 127.0.0.x sharing one port, as
+// a hierarchy of root, referral and answering servers.
+type hostile struct {
+	port    int
+	servers []*dns.Server
+}
+
+func newHostile(t *testing.T, handlers map[string]dns.HandlerFunc) *hostile {
+	t.Helper()
+	for attempt := 0; attempt < 20; attempt++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		h := &hostile{port: port}
+		conns := []net.PacketConn{pc}
+		ok := true
+		addrs := []string{"127.0.0.1"}
+		for a := range handlers {
+			if a != "127.0.0.1" {
+				addrs = append(addrs, a)
+			}
+		}
+		for _, a := range addrs[1:] {
+			c, err := net.ListenPacket("udp", fmt.Sprintf("%s:%d", a, port))
+			if err != nil {
+				ok = false
+				break
+			}
+			conns = append(conns, c)
+		}
+		if !ok {
+			for _, c := range conns {
+				c.Close()
+			}
+			continue
+		}
+		for i, a := range addrs {
+			hf := handlers[a]
+			if hf == nil {
+				hf = func(w dns.ResponseWriter, r *dns.Msg) {}
+			}
+			started := make(chan struct{})
+			s := &dns.Server{PacketConn: conns[i], Handler: hf, NotifyStartedFunc: func() { close(started) }}
+			go func() { _ = s.ActivateAndServe() }()
+			<-started
+			h.servers = append(h.servers, s)
+		}
+		t.Cleanup(func() {
+			for _, s := range h.servers {
+				_ = s.Shutdown()
+			}
+		})
+		return h
+	}
+	t.Fatal("no free port on 127.0.0.x")
+	return nil
+}
+
+func mustRR(s string) dns.RR {
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		panic(err)
+	}
+	return rr
+}
+
+func (h *hostile) opts() TraceOptions {
+	return TraceOptions{
+		Hints: []NameServer{{Name: "root.test.", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Source: "hint"}},
+		Port:  h.port,
+		Query: Options{Timeout: 200 * time.Millisecond, Retries: 0},
+	}
+}
+
+// root refers test. to 127.0.0.2 unless told otherwise.
+func rootReferral(w dns.ResponseWriter, r *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Ns = []dns.RR{mustRR("test. 300 IN NS ns.test.")}
+	m.Extra = []dns.RR{mustRR("ns.test. 300 IN A 127.0.0.2")}
+	_ = w.WriteMsg(m)
+}
+
+func answerA(w dns.ResponseWriter, r *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	if r.Question[0].Qtype == dns.TypeA {
+		m.Answer = []dns.RR{mustRR(r.Question[0].Name + " 300 IN A 192.0.2.80")}
+	}
+	_ = w.WriteMsg(m)
+}
+
+func TestTraceHostile(t *testing.T) {
+	t.Run("oversized referral", func(t *testing.T) {
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				for i := 0; i < 400; i++ {
+					m.Ns = append(m.Ns, mustRR(fmt.Sprintf("test. 300 IN NS ns%d.test.", i)))
+					m.Extra = append(m.Extra, mustRR(fmt.Sprintf("ns%d.test. 300 IN A 127.0.0.2", i)))
+				}
+				m.Compress = true
+				_ = w.WriteMsg(m) // over 1232 bytes: miekg truncates, the client retries on TCP (refused: UDP only)
+			},
+			"127.0.0.2": answerA,
+		})
+		res, err := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lv := range res.Levels {
+			if len(lv.Servers) > 16 {
+				t.Errorf("level %s asked %d servers, more than the bound", lv.Zone, len(lv.Servers))
+			}
+			for _, s := range lv.Servers {
+				if len(s.Answer) > 32 || len(s.NS) > 400 {
+					t.Errorf("unbounded server summary: %d answers %d NS", len(s.Answer), len(s.NS))
+				}
+			}
+		}
+		if res.Status == "" {
+			t.Errorf("no status: %+v", res)
+		}
+	})
+	t.Run("garbage and wrong IDs", func(t *testing.T) {
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": rootReferral,
+			"127.0.0.2": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				m.Id++
+				_ = w.WriteMsg(m)
+				_, _ = w.Write([]byte("\x00\x01garbage that is no DNS message"))
+			},
+		})
+		start := time.Now()
+		res, _ := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+		if res.OK || res.Status != "failed" {
+			t.Fatalf("%+v", res)
+		}
+		var f *Finding
+		for i := range res.Findings {
+			if res.Findings[i].Code == FindTimeout {
+				f = &res.Findings[i]
+			}
+		}
+		if f == nil || !strings.Contains(f.Message, "ignored") {
+			t.Errorf("findings %+v", res.Findings)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Errorf("took %s", time.Since(start))
+		}
+	})
+	t.Run("escapes in names", func(t *testing.T) {
+		evil := "ns\\007\\027[31m.test."
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				m.Ns = []dns.RR{mustRR("test. 300 IN NS " + evil)}
+				m.Extra = []dns.RR{mustRR(evil + " 300 IN A 127.0.0.2")}
+				_ = w.WriteMsg(m)
+			},
+			"127.0.0.2": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				m.Authoritative = true
+				if r.Question[0].Qtype == dns.TypeA {
+					m.Answer = []dns.RR{mustRR(r.Question[0].Name + " 300 IN CNAME x\\010y.test.")}
+				}
+				_ = w.WriteMsg(m)
+			},
+		})
+		res, _ := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+		b, _ := json.Marshal(res)
+		for _, c := range string(b) {
+			if c == 0x1b || c == 0x07 {
+				t.Fatalf("raw control byte in %s", b)
+			}
+		}
+		if !strings.Contains(string(b), `ns\\007\\027[31m.test.`) {
+			t.Errorf("escaped name missing: %s", b)
+		}
+	})
+	t.Run("referral up is a loop", func(t *testing.T) {
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": rootReferral,
+			"127.0.0.2": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				m.Ns = []dns.RR{mustRR(". 300 IN NS root.test.")}
+				m.Extra = []dns.RR{mustRR("root.test. 300 IN A 127.0.0.1")}
+				_ = w.WriteMsg(m)
+			},
+		})
+		res, _ := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+		if res.OK || res.Failure != FindLoop {
+			t.Errorf("%+v", res.Meta)
+		}
+	})
+	t.Run("too deep", func(t *testing.T) {
+		// Each level delegates one label further down, forever.
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				q := r.Question[0].Name
+				labels := dns.SplitDomainName(q)
+				child := strings.Join(labels[len(labels)-min(len(labels), 1+len(labels)/2):], ".") + "."
+				m.Ns = []dns.RR{mustRR(child + " 300 IN NS ns.deep.")}
+				m.Extra = []dns.RR{mustRR("ns.deep. 300 IN A 127.0.0.1")}
+				_ = w.WriteMsg(m)
+			},
+		})
+		o := h.opts()
+		o.MaxDepth = 3
+		res, _ := Trace(context.Background(), "a.b.c.d.e.f.g.h.i.j.k.l", dns.TypeA, dns.ClassINET, o)
+		if res.OK || (res.Failure != FindTooDeep && res.Failure != FindLoop) {
+			t.Errorf("%+v", res.Meta)
+		}
+		if len(res.Levels) > 4 {
+			t.Errorf("%d levels past a bound of 3", len(res.Levels))
+		}
+	})
+	t.Run("overall deadline", func(t *testing.T) {
+		h := newHostile(t, map[string]dns.HandlerFunc{"127.0.0.1": func(w dns.ResponseWriter, r *dns.Msg) {}})
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		o := h.opts()
+		o.Query.Timeout = 5 * time.Second
+		start := time.Now()
+		res, _ := Trace(ctx, "www.test", dns.TypeA, dns.ClassINET, o)
+		if res.OK || time.Since(start) > 4*time.Second {
+			t.Errorf("%+v after %s", res.Meta, time.Since(start))
+		}
+		if res.Failure != "timeout" || !strings.Contains(res.Error, "deadline") {
+			t.Errorf("failure %q %q, want the deadline named", res.Failure, res.Error)
+		}
+	})
+}

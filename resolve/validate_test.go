@@ -1,0 +1,164 @@
+package resolve
+
+import (
+	"crypto"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// A two-zone chain signed in-process ("." and "ex."), to test the chain
+// logic without nsd or root: the namespace test does the same with
+// dnssec-signzone.
+type testSigner struct {
+	key  *dns.DNSKEY
+	priv crypto.Signer
+}
+
+func newSigner(t *testing.T, zone string) *testSigner {
+	t.Helper()
+	k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: zone, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 300}, Flags: 257, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
+	p, err := k.Generate(256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testSigner{key: k, priv: p.(crypto.Signer)}
+}
+
+func (s *testSigner) sign(t *testing.T, rrs []dns.RR, incep, exp time.Time) *dns.RRSIG {
+	t.Helper()
+	sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: rrs[0].Header().Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300},
+		KeyTag: s.key.KeyTag(), SignerName: s.key.Hdr.Name, Algorithm: s.key.Algorithm,
+		Inception: uint32(incep.Unix()), Expiration: uint32(exp.Unix())}
+	if err := sig.Sign(s.priv, rrs); err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+type chainFixture struct {
+	root, ex *testSigner
+	anchors  []dns.RR
+	now      time.Time
+}
+
+func newChain(t *testing.T) *chainFixture {
+	f := &chainFixture{root: newSigner(t, "."), ex: newSigner(t, "ex."), now: time.Now()}
+	f.anchors = []dns.RR{f.root.key.ToDS(dns.SHA256)}
+	return f
+}
+
+func (f *chainFixture) valid() (time.Time, time.Time) {
+	return f.now.Add(-time.Hour), f.now.Add(time.Hour)
+}
+
+// zones builds the chain: root DNSKEY, the DS of ex. in a referral (or
+// ds when given), ex. DNSKEY.
+func (f *chainFixture) zones(t *testing.T, ds []dns.RR) []chainZone {
+	in, ex := f.valid()
+	rootKeys := &dns.Msg{Answer: []dns.RR{f.root.key, f.root.sign(t, []dns.RR{f.root.key}, in, ex)}}
+	if ds == nil {
+		ds = []dns.RR{f.ex.key.ToDS(dns.SHA256)}
+	}
+	ref := &dns.Msg{Ns: append(append([]dns.RR{}, ds...), f.root.sign(t, ds, in, ex))}
+	exKeys := &dns.Msg{Answer: []dns.RR{f.ex.key, f.ex.sign(t, []dns.RR{f.ex.key}, in, ex)}}
+	return []chainZone{{zone: ".", keyMsg: rootKeys}, {zone: "ex.", dsMsg: ref, keyMsg: exKeys}}
+}
+
+func TestValidateChain(t *testing.T) {
+	f := newChain(t)
+	in, ex := f.valid()
+	a := mustRR("www.ex. 300 IN A 192.0.2.1")
+	answer := func(sig *dns.RRSIG) *dns.Msg {
+		m := &dns.Msg{Answer: []dns.RR{a}}
+		if sig != nil {
+			m.Answer = append(m.Answer, sig)
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		zones   []chainZone
+		final   *dns.Msg
+		verdict string
+		code    string
+	}{
+		{"secure", f.zones(t, nil), answer(f.ex.sign(t, []dns.RR{a}, in, ex)), Secure, ""},
+		{"expired", f.zones(t, nil), answer(f.ex.sign(t, []dns.RR{a}, in.Add(-48*time.Hour), in.Add(-24*time.Hour))), Bogus, BogusExpired},
+		{"not yet valid", f.zones(t, nil), answer(f.ex.sign(t, []dns.RR{a}, ex.Add(time.Hour), ex.Add(2*time.Hour))), Bogus, BogusNotYetValid},
+		{"missing rrsig", f.zones(t, nil), answer(nil), Bogus, BogusMissingRRSIG},
+		{"signed by another key", f.zones(t, nil), answer(newSigner(t, "ex.").sign(t, []dns.RR{a}, in, ex)), Bogus, BogusNoKey},
+		{"ds matches no key", f.zones(t, []dns.RR{newSigner(t, "ex.").key.ToDS(dns.SHA256)}), answer(f.ex.sign(t, []dns.RR{a}, in, ex)), Bogus, BogusDSNoKey},
+	}
+	for _, c := range cases {
+		_, state, why := judgeAnswer(f.anchors, c.zones, c.final, "www.ex.", dns.TypeA, f.now)
+		code := ""
+		if why != nil {
+			code = why.code
+		}
+		if state != c.verdict || code != c.code {
+			t.Errorf("%s: %s %q (%v), want %s %q", c.name, state, code, why, c.verdict, c.code)
+		}
+	}
+	// A tampered answer: the signature no longer verifies.
+	sig := f.ex.sign(t, []dns.RR{a}, in, ex)
+	bad := mustRR("www.ex. 300 IN A 192.0.2.99")
+	_, state, why := judgeAnswer(f.anchors, f.zones(t, nil), &dns.Msg{Answer: []dns.RR{bad, sig}}, "www.ex.", dns.TypeA, f.now)
+	if state != Bogus || why.code != BogusBadSignature {
+		t.Errorf("tampered: %s %v", state, why)
+	}
+}
+
+func TestValidateInsecureAndNegative(t *testing.T) {
+	f := newChain(t)
+	in, ex := f.valid()
+	// No DS for ex., proven by a signed NSEC at ex. without DS: insecure.
+	nsec := &dns.NSEC{Hdr: dns.RR_Header{Name: "ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "fx.", TypeBitMap: []uint16{dns.TypeNS, dns.TypeRRSIG, dns.TypeNSEC}}
+	zones := f.zones(t, nil)
+	zones[1].dsMsg = &dns.Msg{Ns: []dns.RR{nsec, f.root.sign(t, []dns.RR{nsec}, in, ex)}}
+	_, state, why := judgeAnswer(f.anchors, zones, &dns.Msg{Answer: []dns.RR{mustRR("www.ex. 300 IN A 192.0.2.1")}}, "www.ex.", dns.TypeA, f.now)
+	if state != Insecure {
+		t.Errorf("insecure delegation: %s %v", state, why)
+	}
+	// The same without the proof: bogus, the insecurity proof failed.
+	zones[1].dsMsg = &dns.Msg{}
+	_, state, why = judgeAnswer(f.anchors, zones, &dns.Msg{}, "www.ex.", dns.TypeA, f.now)
+	if state != Bogus || why.code != BogusNoDSProof {
+		t.Errorf("no DS, no proof: %s %v", state, why)
+	}
+
+	// NXDOMAIN for nope.ex. with NSEC: one record covers the name, one the
+	// wildcard; take either away and the proof fails.
+	zones = f.zones(t, nil)
+	soa := mustRR("ex. 300 IN SOA ns.ex. h.ex. 1 3600 600 86400 300")
+	n1 := &dns.NSEC{Hdr: dns.RR_Header{Name: "ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "www.ex.", TypeBitMap: []uint16{dns.TypeSOA, dns.TypeNS}}
+	nx := func(nsecs ...*dns.NSEC) *dns.Msg {
+		m := &dns.Msg{Ns: []dns.RR{soa, f.ex.sign(t, []dns.RR{soa}, in, ex)}}
+		m.Rcode = dns.RcodeNameError
+		for _, n := range nsecs {
+			m.Ns = append(m.Ns, n, f.ex.sign(t, []dns.RR{n}, in, ex))
+		}
+		return m
+	}
+	if _, state, why := judgeAnswer(f.anchors, zones, nx(n1), "nope.ex.", dns.TypeA, f.now); state != Secure {
+		t.Errorf("NSEC NXDOMAIN: %s %v", state, why)
+	}
+	if _, state, why := judgeAnswer(f.anchors, zones, nx(), "nope.ex.", dns.TypeA, f.now); state != Bogus || why.code != BogusNSECProof {
+		t.Errorf("no NSEC: %s %v", state, why)
+	}
+	n2 := &dns.NSEC{Hdr: dns.RR_Header{Name: "www.ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "ex.", TypeBitMap: []uint16{dns.TypeA}}
+	if _, state, why := judgeAnswer(f.anchors, zones, nx(n2), "nope.ex.", dns.TypeA, f.now); state != Bogus || why.code != BogusNSECProof || !strings.Contains(why.msg, "nope.ex.") {
+		t.Errorf("NSEC that covers nothing: %s %v", state, why)
+	}
+	// NODATA for www.ex. TXT: the NSEC at www.ex. has no TXT.
+	nodata := nx(n2)
+	nodata.Rcode = dns.RcodeSuccess
+	if _, state, why := judgeAnswer(f.anchors, zones, nodata, "www.ex.", dns.TypeTXT, f.now); state != Secure {
+		t.Errorf("NSEC NODATA: %s %v", state, why)
+	}
+	if _, state, why := judgeAnswer(f.anchors, zones, nodata, "www.ex.", dns.TypeA, f.now); state != Bogus {
+		t.Errorf("NODATA for a type the NSEC lists: %s %v", state, why)
+	}
+}
