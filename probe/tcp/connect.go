@@ -38,6 +38,9 @@ type Options struct {
 	MaxBytes    int           // cap on bytes read for a banner or a reply
 	TLS         *TLSOptions   // do a TLS handshake after connecting
 	Source      netip.Addr    // local address to bind (zero: the OS picks)
+	// Steps is a scripted conversation run after everything above
+	// (blackbox's query_response): expect a line, send, start TLS.
+	Steps []Step
 }
 
 func (o *Options) defaults() {
@@ -66,6 +69,7 @@ type Attempt struct {
 	Sent         *Data    `json:"sent,omitempty"`
 	Reply        *Data    `json:"reply,omitempty"`
 	TLS          *TLSInfo `json:"tls,omitempty"`
+	Steps        []StepResult `json:"steps,omitempty"`
 
 	connect time.Duration
 }
@@ -145,6 +149,9 @@ func Converse(ctx context.Context, conn net.Conn, addr netip.AddrPort, at *Attem
 			return err
 		}
 		at.Reply = readData(conn, g, o.MaxBytes, o.ReadTimeout, len(o.Send), false)
+	}
+	if len(o.Steps) > 0 {
+		return runSteps(conn, g, addr, at, o)
 	}
 	return nil
 }
