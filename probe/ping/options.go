@@ -77,8 +77,8 @@ type Options struct {
 	// DontFragment sets the DF bit (IPv4) and forbids fragmentation
 	// (IPv6): a payload over the path MTU is an error, not fragments.
 	DontFragment bool
-	Socket   SocketMode
-	Engine   string // EngineNative (""), or EngineProBing for a second opinion
+	Socket       SocketMode
+	Engine       string // EngineNative (""), or EngineProBing for a second opinion
 	// Gap is the least time between two probes to different hosts; 0 picks
 	// min(Interval/hosts, 10ms), so a round is spread over the interval.
 	Gap time.Duration

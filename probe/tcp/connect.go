@@ -60,15 +60,15 @@ func (o *Options) defaults() {
 // OS picked, then whatever the connection carried.
 type Attempt struct {
 	probe.Meta
-	Seq          int      `json:"seq"`
-	Address      string   `json:"address"`
-	LocalAddress string   `json:"local_address,omitempty"`
-	State        string   `json:"state"`
-	ConnectMS    float64  `json:"connect_ms"`
-	Banner       *Data    `json:"banner,omitempty"`
-	Sent         *Data    `json:"sent,omitempty"`
-	Reply        *Data    `json:"reply,omitempty"`
-	TLS          *TLSInfo `json:"tls,omitempty"`
+	Seq          int          `json:"seq"`
+	Address      string       `json:"address"`
+	LocalAddress string       `json:"local_address,omitempty"`
+	State        string       `json:"state"`
+	ConnectMS    float64      `json:"connect_ms"`
+	Banner       *Data        `json:"banner,omitempty"`
+	Sent         *Data        `json:"sent,omitempty"`
+	Reply        *Data        `json:"reply,omitempty"`
+	TLS          *TLSInfo     `json:"tls,omitempty"`
 	Steps        []StepResult `json:"steps,omitempty"`
 
 	connect time.Duration
