@@ -51,7 +51,7 @@ func ProbeTCP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 		o.TLS = tlsOpts
 	}
 	for _, q := range c.QueryResponse {
-		st := tcp.Step{Expect: q.Expect.Regexp}
+		st := tcp.Step{Expect: q.Expect.Regexp, ExpandSend: true}
 		if q.Send != "" {
 			st.Send = []byte(q.Send + "\n")
 		}

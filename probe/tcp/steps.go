@@ -16,9 +16,12 @@ import (
 // Expect, write Send, or start TLS on the connection (STARTTLS). A step may
 // do several, in that order.
 type Step struct {
-	Expect   *regexp.Regexp
-	Send     []byte
-	StartTLS *TLSOptions
+	Expect *regexp.Regexp
+	Send   []byte
+	// ExpandSend treats Send as a template of the line Expect matched:
+	// ${1} or $name are its groups (regexp.Expand).
+	ExpandSend bool
+	StartTLS   *TLSOptions
 }
 
 // StepResult is what one step saw.
@@ -69,6 +72,7 @@ func runSteps(conn net.Conn, g *deadlines, addr netip.AddrPort, at *Attempt, o O
 	lr := &lineReader{bufio.NewReader(conn)}
 	for _, st := range o.Steps {
 		res := StepResult{Type: "tcp_step"}
+		send := st.Send
 		if st.Expect != nil {
 			res.Expect = st.Expect.String()
 			g.set(time.Now().Add(o.ReadTimeout))
@@ -78,16 +82,20 @@ func runSteps(conn net.Conn, g *deadlines, addr netip.AddrPort, at *Attempt, o O
 					at.Steps = append(at.Steps, res)
 					return fmt.Errorf("%w %q: %v", ErrNoMatch, st.Expect.String(), err)
 				}
-				if st.Expect.MatchString(trimEOL(line)) {
-					res.Matched, res.Line = true, output.Escape(trimEOL(line))
+				l := trimEOL(line)
+				if m := st.Expect.FindStringSubmatchIndex(l); m != nil {
+					res.Matched, res.Line = true, output.Escape(l)
+					if st.ExpandSend && send != nil {
+						send = st.Expect.ExpandString(nil, string(send), l, m)
+					}
 					break
 				}
 			}
 		}
-		if st.Send != nil {
+		if send != nil {
 			g.set(time.Now().Add(o.ReadTimeout))
-			n, err := conn.Write(st.Send)
-			res.Sent = &Data{Bytes: n, Text: output.EscapeBytes(st.Send[:n])}
+			n, err := conn.Write(send)
+			res.Sent = &Data{Bytes: n, Text: output.EscapeBytes(send[:n])}
 			if err != nil {
 				at.Steps = append(at.Steps, res)
 				return err
