@@ -139,6 +139,11 @@ const loopbackModules = `modules:
       dns_server: "%DNS%"
   tcp_connect:
     prober: tcp
+  tcp_by_name:
+    prober: tcp
+    tcp:
+      preferred_ip_protocol: ip4
+      dns_server: "tcp://%DNS%"
   tcp_echo:
     prober: tcp
     tcp:
@@ -206,6 +211,8 @@ func TestProbersOnLoopback(t *testing.T) {
 		{"http_2xx", "http://" + closed + "/", "0", nil},
 		{"tcp_connect", echoAddr, "1", nil},
 		{"tcp_connect", closed, "0", nil},
+		{"tcp_by_name", "host.example.test:" + echoPort(echoAddr), "1", map[string]string{"probe_ip_protocol": "4"}},
+		{"tcp_by_name", "nowhere.example.test:" + echoPort(echoAddr), "0", nil},
 		{"tcp_echo", echoAddr, "1", map[string]string{"probe_failed_due_to_regex": "0"}},
 		{"tcp_echo_nomatch", echoAddr, "0", map[string]string{"probe_failed_due_to_regex": "1"}},
 		{"dns_a", dnsAddr, "1", map[string]string{"probe_dns_answer_rrs": "1", "probe_dns_query_succeeded": "1"}},
@@ -258,6 +265,11 @@ func TestICMPProbe(t *testing.T) {
 	if v, _ := value(s.body, "probe_trace_hops"); v != "1" {
 		t.Errorf("trace hops %q\n%s", v, s.body)
 	}
+}
+
+func echoPort(a string) string {
+	_, p, _ := net.SplitHostPort(a)
+	return p
 }
 
 func closedPort(t *testing.T) string {
