@@ -70,7 +70,13 @@ func init() {
 					}
 					return nil
 				}
-				ln, err := net.Listen("tcp", addr)
+				// 0.0.0.0 means IPv4's every interface: Go's "tcp" would
+				// make it a dual-stack [::] socket.
+				network := "tcp"
+				if h, _, err := net.SplitHostPort(addr); err == nil && net.ParseIP(h) != nil && net.ParseIP(h).To4() != nil {
+					network = "tcp4"
+				}
+				ln, err := net.Listen(network, addr)
 				if err != nil {
 					return probe.Localf("cannot listen on %s: %v", addr, err)
 				}
