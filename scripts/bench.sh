@@ -3,7 +3,7 @@
 # figure, the peer tool's figure from the same run on the same machine, and
 # the ratio. Everything runs on loopback, bounded in time. Installs the peers
 # it needs (scripts/install-deps.sh). Usage: scripts/bench.sh [NAME...]
-# (NAME: resolve, serve-dns, ping, tcp, get, myip). Results also go to
+# (NAME: resolve, serve-dns, ping, tcp, get, myip, metrics). Results also go to
 # bench-results/latest.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
