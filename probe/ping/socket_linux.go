@@ -241,12 +241,20 @@ type received struct {
 	eeOrigin       uint8
 	eeType, eeCode uint8
 	eeErrno        uint32
+	eeInfo         uint32
 	offender       netip.Addr
 }
 
 // recv reads one message into buf; oob is scratch space for control
 // messages. It blocks until a message arrives or the socket is closed.
-func (s *sock) recv(buf, oob []byte) (received, error) {
+func (s *sock) recv(buf, oob []byte) (received, error) { return s.recvMode(buf, oob, true) }
+
+// errNothing is what a non-blocking read returns when no message is queued.
+var errNothing = errors.New("no message queued")
+
+// recvMode is recv; with block false it returns errNothing at once when no
+// message is queued.
+func (s *sock) recvMode(buf, oob []byte, block bool) (received, error) {
 	var r received
 	var n, oobn int
 	var from unix.Sockaddr
@@ -259,10 +267,13 @@ func (s *sock) recv(buf, oob []byte) (received, error) {
 			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE)
 			isErr = rerr == nil
 		}
-		return rerr != unix.EAGAIN
+		return !block || rerr != unix.EAGAIN
 	})
 	if err != nil {
 		return r, err
+	}
+	if rerr == unix.EAGAIN {
+		return r, errNothing
 	}
 	if rerr != nil {
 		return r, os.NewSyscallError("recvmsg", rerr)
@@ -304,7 +315,7 @@ func parseControl(b []byte, r *received) {
 		case (h.Level == unix.IPPROTO_IP && h.Type == unix.IP_RECVERR || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_RECVERR) &&
 			len(data) >= sizeofSockExtendedErr:
 			ee := (*unix.SockExtendedErr)(unsafe.Pointer(&data[0]))
-			r.eeErrno, r.eeOrigin, r.eeType, r.eeCode = ee.Errno, ee.Origin, ee.Type, ee.Code
+			r.eeErrno, r.eeOrigin, r.eeType, r.eeCode, r.eeInfo = ee.Errno, ee.Origin, ee.Type, ee.Code, ee.Info
 			off := data[sizeofSockExtendedErr:]
 			// SO_EE_OFFENDER: the sockaddr of who sent the ICMP error.
 			if len(off) >= 8 && binary.NativeEndian.Uint16(off) == unix.AF_INET {
