@@ -12,6 +12,7 @@ import (
 
 	"github.com/nettool/nettool/httpget"
 	"github.com/nettool/nettool/ipinfo"
+	"github.com/nettool/nettool/probe/trace"
 	"github.com/nettool/nettool/resolve"
 )
 
@@ -267,6 +268,15 @@ func (m *Module) check() error {
 		}
 		if c.MaxHops < 1 || c.MaxHops > 255 {
 			return m.at("trace.max_hops", "want 1 to 255, not %d", c.MaxHops)
+		}
+		if _, err := trace.ParseMethod(c.Method); c.Method != "" && err != nil {
+			return m.at("trace.method", "want icmp, udp or tcp, not %q", c.Method)
+		}
+		if c.Port < 0 || c.Port > 65535 {
+			return m.at("trace.port", "want 1 to 65535, not %d", c.Port)
+		}
+		if c.Queries < 0 || c.Queries > trace.MaxQueries {
+			return m.at("trace.queries", "want 1 to %d, not %d", trace.MaxQueries, c.Queries)
 		}
 		if _, err = checkServer(m, "trace.dns_server", c.DNSServer); err != nil {
 			return err

@@ -152,6 +152,9 @@ type TraceProbe struct {
 	IPProtocol         string `yaml:"preferred_ip_protocol"`
 	IPProtocolFallback *bool  `yaml:"ip_protocol_fallback"`
 	MaxHops            int    `yaml:"max_hops"`
+	Method             string `yaml:"method"`  // icmp (default), udp or tcp, as `nettool trace`
+	Port               int    `yaml:"port"`    // udp and tcp: the destination port
+	Queries            int    `yaml:"queries"` // probes per hop; 0: 3
 	DNSServer          string `yaml:"dns_server"`
 }
 

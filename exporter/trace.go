@@ -2,59 +2,71 @@ package exporter
 
 import (
 	"context"
+	"strconv"
 	"time"
 
-	"github.com/nettool/nettool/probe/ping"
+	"github.com/nettool/nettool/probe/trace"
 )
 
-// ProbeTrace reports the path length to the target. Until probe/trace is
-// on main it uses TTL arithmetic on one echo reply, as people read
-// probe_icmp_reply_hop_limit: the reply's TTL is subtracted from the
-// smallest usual initial TTL (64, 128, 255) that is not below it.
+const (
+	helpTraceHops    = "Hops to the destination (the TTL it answered at), or the hops probed when it was not reached"
+	helpTraceReached = "Whether the destination answered"
+	helpHopRTT       = "Average round-trip time of a hop's answers"
+	helpHopLoss      = "Share of a hop's probes that got no answer (0 to 1)"
+)
+
+// ProbeTrace finds the path with trace.Run, the engine `nettool trace`
+// runs: hop count, destination reached, and per hop its loss and RTT as
+// series labelled with the hop's TTL and the address that answered.
+// With method tcp the hop count is the one to a TCP port (blackbox #1463).
 func ProbeTrace(ctx context.Context, target string, m *Module, s *Scrape) bool {
 	c := &m.Trace
-	s.Reg.Set("probe_trace_destination_reached", "Whether the destination answered", 0)
+	s.Reg.Set("probe_trace_destination_reached", helpTraceReached, 0)
 	ip, _, err := chooseProtocol(ctx, s, target, c.IPProtocol, *c.IPProtocolFallback, c.DNSServer)
 	if err != nil {
 		s.Log.Error("Error resolving address", "err", err)
 		return false
 	}
-	var reply *ping.Event
-	wait := remaining(ctx, 10*time.Second)
-	opts := ping.Options{Count: 1, Interval: time.Second, Wait: wait, Deadline: wait,
-		OnEvent: func(e ping.Event) {
-			if e.Kind == ping.EventReply && reply == nil && !e.Late {
-				ev := e
-				reply = &ev
-			}
-		}}
-	if _, err := ping.Run(ctx, []ping.Target{{Name: target, Addr: ip}}, opts); err != nil {
-		s.Log.Error("Error listening to socket", "err", err)
+	method := trace.ICMP
+	if c.Method != "" {
+		method, _ = trace.ParseMethod(c.Method)
+	}
+	queries := c.Queries
+	if queries == 0 {
+		queries = 3
+	}
+	// Every probe must have its answer (or be given up) before the
+	// scrape's deadline: the wait is what is left, capped at 2 s.
+	wait := min(remaining(ctx, 5*time.Second)*9/10, 2*time.Second)
+	o := trace.Options{Method: method, Port: c.Port, MaxTTL: c.MaxHops, Queries: queries, Wait: wait}
+	s.Reg.Set("probe_trace_method_info", "How the path was traced", 1, Label{"method", string(method)})
+	res, err := trace.Run(ctx, ip, o)
+	if err != nil {
+		s.Log.Error("Error starting the trace", "err", err)
 		return false
 	}
-	s.Reg.Set("probe_trace_method_info", "How the hop count was found", 1, Label{"method", "ttl_arithmetic"})
-	if reply == nil {
-		s.Log.Error("No reply from the destination")
-		return false
-	}
-	s.Reg.Set("probe_trace_destination_reached", "Whether the destination answered", 1)
-	s.Reg.Set("probe_trace_rtt_seconds", "Round-trip time to the destination", reply.RTT.Seconds())
-	if reply.TTL < 0 {
-		return true
-	}
-	initial := 255
-	for _, i := range []int{64, 128, 255} {
-		if reply.TTL <= i {
-			initial = i
-			break
+	for _, h := range res.Hops {
+		addr := ""
+		if len(h.Addrs) > 0 {
+			addr = h.Addrs[0].Addr.String()
 		}
+		l := []Label{{"hop", strconv.Itoa(h.TTL)}, {"address", addr}}
+		if h.Sent > 0 {
+			s.Reg.Set("probe_trace_hop_loss_ratio", helpHopLoss, h.Loss/100, l...)
+		}
+		if h.Received > 0 {
+			s.Reg.Set("probe_trace_hop_rtt_seconds", helpHopRTT, h.Avg.Seconds(), l...)
+		}
+		s.Log.Debug("Hop", "ttl", h.TTL, "address", addr, "sent", h.Sent, "received", h.Received, "avg", h.Avg)
 	}
-	hops := initial - reply.TTL + 1
-	s.Reg.Set("probe_trace_hops", "Hops to the destination (1: on the same link or this host)", float64(hops))
-	s.Reg.Set("probe_icmp_reply_hop_limit", helpHopLimit, float64(reply.TTL))
-	if hops > c.MaxHops {
-		s.Log.Error("More hops than max_hops", "hops", hops, "max_hops", c.MaxHops)
-		return false
+	hops := len(res.Hops)
+	if res.Reached {
+		hops = res.DestTTL
+		s.Reg.Set("probe_trace_destination_reached", helpTraceReached, 1)
 	}
-	return true
+	s.Reg.Set("probe_trace_hops", helpTraceHops, float64(hops))
+	if !res.Reached {
+		s.Log.Error("Destination not reached", "hops_probed", len(res.Hops))
+	}
+	return res.Reached
 }

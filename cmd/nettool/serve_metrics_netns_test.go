@@ -107,3 +107,76 @@ func TestServeMetricsVantagePoints(t *testing.T) {
 		t.Errorf("failed scrapes: %s", out)
 	}
 }
+
+// The trace prober through a router: client - r - server. Hop count, the
+// destination reached, and per-hop series labelled with the router's
+// address, with ICMP and with TCP to a listening port (blackbox #1463).
+func TestServeMetricsTraceThroughRouter(t *testing.T) {
+	curl := probetest.LookPeer(t, "curl")
+	c := probetest.NewNetns(t, "metrics-c")
+	r := probetest.NewNetns(t, "metrics-r")
+	s := probetest.NewNetns(t, "metrics-s")
+	probetest.Veth(t, c, "cr", r, "rc")
+	probetest.Veth(t, r, "rs", s, "sr")
+	c.IP("addr", "add", "198.51.100.2/24", "dev", "cr")
+	r.IP("addr", "add", "198.51.100.1/24", "dev", "rc")
+	r.IP("addr", "add", "203.0.113.1/24", "dev", "rs")
+	s.IP("addr", "add", "203.0.113.10/24", "dev", "sr")
+	c.IP("route", "add", "default", "via", "198.51.100.1")
+	s.IP("route", "add", "default", "via", "203.0.113.1")
+	r.Sysctl("net.ipv4.ip_forward=1")
+
+	dir := t.TempDir()
+	mods := filepath.Join(dir, "m.yml")
+	os.WriteFile(mods, []byte("modules:\n  trace:\n    prober: trace\n    trace:\n      preferred_ip_protocol: ip4\n      max_hops: 8\n"+
+		"  trace_tcp:\n    prober: trace\n    trace:\n      preferred_ip_protocol: ip4\n      method: tcp\n      port: 10000\n      max_hops: 8\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bin := nettoolBinary(t)
+	echo := s.Command(ctx, bin, "serve", "echo", "203.0.113.10:10000", "-q", "-o", "jsonl")
+	echoOut, _ := echo.StdoutPipe()
+	if err := echo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { echo.Process.Kill(); echo.Wait() })
+	var doc struct{ Address string }
+	if err := json.NewDecoder(echoOut).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	ex := c.Command(ctx, bin, "serve", "metrics", "127.0.0.1:9115", "--config", mods, "-o", "jsonl", "-q")
+	exOut, _ := ex.StdoutPipe()
+	if err := ex.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ex.Process.Kill(); ex.Wait() })
+	if err := json.NewDecoder(exOut).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	// The first packets wait for neighbour discovery: the trace is asked
+	// again until the path answers (bounded), as a person would.
+	for _, module := range []string{"trace", "trace_tcp"} {
+		var body string
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out, _ := c.Command(ctx, curl, "-s", "--max-time", "10", "-H", "X-Prometheus-Scrape-Timeout-Seconds: 5",
+				"http://127.0.0.1:9115/probe?module="+module+"&target=203.0.113.10").Output()
+			body = string(out)
+			if sampleValue(body, "probe_success") == "1" || time.Now().After(deadline) {
+				break
+			}
+		}
+		for series, want := range map[string]string{
+			"probe_success":                   "1",
+			"probe_trace_hops":                "2",
+			"probe_trace_destination_reached": "1",
+			`probe_trace_hop_loss_ratio{hop="1",address="198.51.100.1"}`: "0",
+		} {
+			if v := sampleValue(body, series); v != want {
+				t.Errorf("%s: %s = %q, want %s\n%s", module, series, v, want, body)
+			}
+		}
+		if !strings.Contains(body, `probe_trace_hop_rtt_seconds{hop="2",address="203.0.113.10"} `) {
+			t.Errorf("%s: no RTT series for the destination:\n%s", module, body)
+		}
+	}
+}

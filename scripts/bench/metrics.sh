@@ -120,8 +120,8 @@ read -r bb_cpu bb_rss bb_failed bb_total bb_ok < <(run blackbox prometheus-black
 echo "bench/metrics: blackbox: cpu ${bb_cpu}s rss $bb_rss failed $bb_failed of $bb_total, probe_success sum $bb_ok" >&2
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-printf 'metrics_1000_targets_cpu\t%s\tblackbox_exporter\t%s\ts\t%s\t%s scrapes each; failed: nettool %s, blackbox %s; probe_success sum %s vs %s\n' \
-	"$nt_cpu" "$bb_cpu" "$(ratio "$nt_cpu" "$bb_cpu")" "$nt_total" "$nt_failed" "$bb_failed" "$nt_ok" "$bb_ok"
+printf 'metrics_1000_targets_cpu\t%s\tblackbox_exporter\t%s\ts\t%s\tscrapes: nettool %s, blackbox %s; failed: nettool %s, blackbox %s; probe_success sum %s vs %s\n' \
+	"$nt_cpu" "$bb_cpu" "$(ratio "$nt_cpu" "$bb_cpu")" "$nt_total" "$bb_total" "$nt_failed" "$bb_failed" "$nt_ok" "$bb_ok"
 printf 'metrics_1000_targets_peak_rss\t%s\tblackbox_exporter\t%s\tbytes\t%s\tVmHWM over the run\n' "$nt_rss" "$bb_rss" "$(ratio "$nt_rss" "$bb_rss")"
 
 # One http scrape against serve http, each exporter alone.
