@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,13 +23,7 @@ import (
 
 // daemon is a process a test started; it is killed at cleanup.
 type daemon struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-}
-
-type lockedBuffer struct {
-	ch chan string
-	b  strings.Builder
+	cmd *exec.Cmd
 }
 
 // startDaemon starts name with args and returns the first line of stdout
@@ -363,7 +356,6 @@ func TestServeMetricsAgainstBlackboxAndPrometheus(t *testing.T) {
 	if down := query(`up == 0`); len(down) != 0 {
 		t.Errorf("failed scrapes: %v", down)
 	}
-	_ = context.Background
 }
 
 func TestServeMetricsConfigErrorsExit2(t *testing.T) {
