@@ -510,3 +510,51 @@ func TestRegistryEscapesLabels(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// blackbox's irc_banner module: send, expect with a group, send the group
+// back (${1}), expect again; and a STARTTLS that never finishes ends at
+// the deadline.
+func TestTCPQueryResponseExpandsGroups(t *testing.T) {
+	irc := probetest.ServeTCP(t, func(c net.Conn, stop <-chan struct{}) {
+		buf := make([]byte, 4096)
+		var got []byte
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		for !strings.Contains(string(got), "USER") {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			got = append(got, buf[:n]...)
+		}
+		c.Write([]byte("NOTICE hello\r\nPING :k3y42\r\n"))
+		got = got[:0]
+		for !strings.Contains(string(got), "\n") {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			got = append(got, buf[:n]...)
+		}
+		if string(got) == "PONG k3y42\n" {
+			c.Write([]byte(":server 001 prober :welcome\r\n"))
+		} else {
+			c.Write([]byte(":server 464 prober :bad pong\r\n"))
+		}
+		<-stop
+	})
+	r := newRig(t, `modules:
+  irc_banner:
+    prober: tcp
+    tcp:
+      query_response:
+      - send: "NICK prober"
+      - send: "USER prober prober prober :prober"
+      - expect: "PING :([^ ]+)"
+        send: "PONG ${1}"
+      - expect: "^:[^ ]+ 001"
+`)
+	s := r.probe("irc_banner", irc, "5")
+	if v, _ := value(s.body, "probe_success"); v != "1" {
+		t.Errorf("irc: %s", s.body)
+	}
+}

@@ -180,3 +180,50 @@ func TestServeMetricsTraceThroughRouter(t *testing.T) {
 		}
 	}
 }
+
+// dont_fragment: over a 1280-byte link a 1400-byte payload crosses in
+// fragments, and with the DF bit it cannot leave.
+func TestServeMetricsICMPDontFragment(t *testing.T) {
+	curl := probetest.LookPeer(t, "curl")
+	a := probetest.NewNetns(t, "metrics-dfa")
+	b := probetest.NewNetns(t, "metrics-dfb")
+	probetest.Veth(t, a, "ab", b, "ba")
+	a.IP("link", "set", "ab", "mtu", "1280")
+	b.IP("link", "set", "ba", "mtu", "1280")
+	a.IP("addr", "add", "198.51.100.1/24", "dev", "ab")
+	b.IP("addr", "add", "198.51.100.2/24", "dev", "ba")
+	dir := t.TempDir()
+	mods := filepath.Join(dir, "m.yml")
+	os.WriteFile(mods, []byte("modules:\n  big:\n    prober: icmp\n    icmp:\n      preferred_ip_protocol: ip4\n      payload_size: 1400\n"+
+		"  big_df:\n    prober: icmp\n    icmp:\n      preferred_ip_protocol: ip4\n      payload_size: 1400\n      dont_fragment: true\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ex := a.Command(ctx, nettoolBinary(t), "serve", "metrics", "127.0.0.1:9115", "--config", mods, "-o", "jsonl", "-q")
+	exOut, _ := ex.StdoutPipe()
+	if err := ex.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ex.Process.Kill(); ex.Wait() })
+	var doc struct{ Address string }
+	if err := json.NewDecoder(exOut).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	probe := func(module string) string {
+		out, _ := a.Command(ctx, curl, "-s", "--max-time", "10", "-H", "X-Prometheus-Scrape-Timeout-Seconds: 3",
+			"http://127.0.0.1:9115/probe?module="+module+"&target=198.51.100.2").Output()
+		return string(out)
+	}
+	// The first echo may wait for ARP: asked again until it answers (bounded).
+	var body string
+	for range 5 {
+		if body = probe("big"); sampleValue(body, "probe_success") == "1" {
+			break
+		}
+	}
+	if sampleValue(body, "probe_success") != "1" {
+		t.Fatalf("1400 bytes over a 1280 link without DF:\n%s", body)
+	}
+	if body = probe("big_df"); sampleValue(body, "probe_success") != "0" {
+		t.Errorf("1400 bytes with DF over a 1280 link:\n%s", body)
+	}
+}
