@@ -150,7 +150,7 @@ func (m *Module) check() error {
 				return m.at(key, "each entry needs header and regexp")
 			}
 		}
-		if _, err = loadCA(m, "http.tls_config.ca_file", h.TLSConfig.CAFile); err != nil {
+		if m.roots, err = loadCA(m, "http.tls_config.ca_file", h.TLSConfig.CAFile); err != nil {
 			return err
 		}
 		if _, err = checkServer(m, "http.dns_server", h.DNSServer); err != nil {
@@ -169,7 +169,7 @@ func (m *Module) check() error {
 				return m.at("tcp.query_response", "an empty step (want expect, send or starttls)")
 			}
 		}
-		if _, err = loadCA(m, "tcp.tls_config.ca_file", c.TLSConfig.CAFile); err != nil {
+		if m.roots, err = loadCA(m, "tcp.tls_config.ca_file", c.TLSConfig.CAFile); err != nil {
 			return err
 		}
 		if _, err = checkServer(m, "tcp.dns_server", c.DNSServer); err != nil {
@@ -237,7 +237,7 @@ func (m *Module) check() error {
 				return m.at("dns.valid_rcodes", "unknown rcode %q", rc)
 			}
 		}
-		if _, err = loadCA(m, "dns.tls_config.ca_file", d.TLSConfig.CAFile); err != nil {
+		if m.roots, err = loadCA(m, "dns.tls_config.ca_file", d.TLSConfig.CAFile); err != nil {
 			return err
 		}
 		if _, err = checkServer(m, "dns.server", d.Server); err != nil {
@@ -252,7 +252,7 @@ func (m *Module) check() error {
 		if m.MyIP.Quorum < 0 || (len(m.MyIP.Providers) > 0 && m.MyIP.Quorum > len(m.MyIP.Providers)) {
 			return m.at("myip.quorum", "want 1 to the number of providers")
 		}
-		if _, err = loadCA(m, "myip.ca_file", m.MyIP.CAFile); err != nil {
+		if m.roots, err = loadCA(m, "myip.ca_file", m.MyIP.CAFile); err != nil {
 			return err
 		}
 	case "trace":

@@ -7,6 +7,7 @@
 package exporter
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -35,8 +36,9 @@ type Module struct {
 	MyIP    MyIPProbe  `yaml:"myip"`
 	Trace   TraceProbe `yaml:"trace"`
 
-	name string
-	src  *yaml.Node // the module as written, for debug output
+	name  string
+	src   *yaml.Node     // the module as written, for debug output
+	roots *x509.CertPool // the prober's ca_file, read at load (nil: the system's roots)
 }
 
 // Name is the module's name in the file.

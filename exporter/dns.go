@@ -77,7 +77,7 @@ func ProbeDNS(ctx context.Context, target string, m *Module, s *Scrape) bool {
 	}
 	opts := resolve.Options{NoRD: !*d.RecursionDesired, Timeout: remaining(ctx, 10*time.Second)}
 	if transport == resolve.TLS {
-		roots, _ := loadCA(m, "", d.TLSConfig.CAFile)
+		roots := m.roots
 		name := d.TLSConfig.ServerName
 		if name == "" {
 			name = host

@@ -89,7 +89,7 @@ func ProbeHTTP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 			}
 		}
 	}
-	roots, _ := loadCA(m, "", h.TLSConfig.CAFile)
+	roots := m.roots
 	o := httpget.Options{
 		Request:  spec,
 		Timeout:  remaining(ctx, 30*time.Second),
@@ -187,6 +187,15 @@ func ProbeHTTP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 		}
 		if !earliest.IsZero() {
 			s.Reg.Set("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", float64(earliest.Unix()))
+		}
+		if certs := last.TLS.Certificates; len(certs) > 0 && last.TLS.Verified {
+			// The chain as the server sent it, verified: nettool keeps no
+			// other chain, so the last chain is this one.
+			leaf := certs[0]
+			s.Reg.Set("probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp", float64(earliest.Unix()))
+			s.Reg.Set("probe_ssl_last_chain_info", "Contains SSL leaf certificate information", 1,
+				Label{"fingerprint_sha256", leaf.SHA256}, Label{"subject", leaf.Subject}, Label{"issuer", leaf.Issuer},
+				Label{"subjectalternative", strings.Join(leaf.DNSNames, ",")}, Label{"serialnumber", leaf.Serial})
 		}
 		s.Reg.Set("probe_tls_version_info", helpTLSVersion, 1, Label{"version", last.TLS.Version})
 		if last.TLS.Cipher != "" {

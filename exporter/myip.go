@@ -68,7 +68,7 @@ func ProbeMyIP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 		}
 		providers = append(providers, p)
 	}
-	roots, _ := loadCA(m, "", m.MyIP.CAFile)
+	roots := m.roots
 	o := ipinfo.Options{
 		Providers: providers, Families: []ipinfo.Family{fam}, Quorum: m.MyIP.Quorum,
 		Timeout: remaining(ctx, ipinfo.DefaultTimeout), UserAgent: "nettool-exporter", NoProxy: true,

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nettool/nettool/probe/tcp"
@@ -40,7 +41,7 @@ func ProbeTCP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 		}
 		o.Source = src
 	}
-	roots, _ := loadCA(m, "", c.TLSConfig.CAFile)
+	roots := m.roots
 	tlsOpts := &tcp.TLSOptions{ServerName: c.TLSConfig.ServerName, Insecure: c.TLSConfig.InsecureSkipVerify, Roots: roots}
 	if tlsOpts.ServerName == "" {
 		if _, err := netip.ParseAddr(host); err != nil {
@@ -66,6 +67,19 @@ func ProbeTCP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 			s.Reg.Set("probe_ssl_earliest_cert_expiry", helpSSLEarliest, float64(at.TLS.EarliestNotAfter.Unix()))
 		}
 		s.Reg.Set("probe_tls_version_info", helpTLSVersion, 1, Label{"version", at.TLS.Version})
+		if ci := at.TLS.Certificate; ci != nil && at.TLS.Verified {
+			var dns []string
+			for _, n := range ci.SANs {
+				if _, err := netip.ParseAddr(n); err == nil || strings.Contains(n, ":") {
+					continue // blackbox lists the DNS names only
+				}
+				dns = append(dns, n)
+			}
+			s.Reg.Set("probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp", float64(at.TLS.EarliestNotAfter.Unix()))
+			s.Reg.Set("probe_ssl_last_chain_info", "Contains SSL leaf certificate information", 1,
+				Label{"fingerprint_sha256", ci.SHA256}, Label{"subject", ci.Subject}, Label{"issuer", ci.Issuer},
+				Label{"subjectalternative", strings.Join(dns, ",")}, Label{"serialnumber", strings.ToLower(ci.Serial)})
+		}
 	}
 	if at.OK {
 		s.Log.Debug("Successfully dialed", "address", at.Address, "local", at.LocalAddress)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nettool/nettool/probe/probetest"
+	"github.com/nettool/nettool/serve"
 )
 
 // daemon is a process a test started; it is killed at cleanup.
@@ -32,13 +34,14 @@ func startDaemon(t *testing.T, re *regexp.Regexp, fromStderr bool, name string, 
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	var pipe io.Reader
+	var errBuf strings.Builder
 	if fromStderr {
 		p, _ := cmd.StderrPipe()
 		pipe = p
 	} else {
 		p, _ := cmd.StdoutPipe()
 		pipe = p
-		cmd.Stderr = io.Discard
+		cmd.Stderr = &errBuf
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -64,7 +67,8 @@ func startDaemon(t *testing.T, re *regexp.Regexp, fromStderr bool, name string, 
 	select {
 	case a, ok := <-found:
 		if !ok {
-			t.Fatalf("%s %q ended without printing its address", name, args)
+			cmd.Wait()
+			t.Fatalf("%s %q ended without printing its address: %s", name, args, errBuf.String())
 		}
 		return &daemon{cmd: cmd}, a
 	case <-time.After(30 * time.Second):
@@ -117,6 +121,20 @@ const sharedModules = `modules:
   http_2xx:
     prober: http
     timeout: 3s
+  http_tls:
+    prober: http
+    timeout: 3s
+    http:
+      fail_if_not_ssl: true
+      tls_config:
+        ca_file: "%CA%"
+  tcp_tls:
+    prober: tcp
+    timeout: 3s
+    tcp:
+      tls: true
+      tls_config:
+        ca_file: "%CA%"
   tcp_connect:
     prober: tcp
     timeout: 3s
@@ -155,7 +173,7 @@ type probeCase struct {
 }
 
 type loopbackTargets struct {
-	http, dns, echo, closed string
+	http, dns, echo, closed, ca string
 	cases                   []probeCase
 }
 
@@ -166,7 +184,21 @@ func startLoopbackTargets(t *testing.T) loopbackTargets {
 	_, echoAddr := startDaemon(t, regexp.MustCompile(`"address": ?"([^"]+)"`), false, bin, "serve", "echo", "127.0.0.1:0", "-q", "--json")
 	closed := freePort(t)
 	lt := loopbackTargets{http: httpURL, dns: dnsAddr, echo: echoAddr, closed: closed}
+	// HTTPS: nettool's own server (serve http --tls, in-process to get its
+	// certificate), trusted through tls_config.ca_file.
+	ts := serve.NewHTTPServer(serve.HTTPOptions{Addr: "127.0.0.1:0", TLS: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := ts.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); ts.Wait() })
+	lt.ca = filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(lt.ca, ts.CertPEM(), 0o644)
+	tlsAddr := strings.TrimPrefix(ts.URL(), "https://")
 	lt.cases = []probeCase{
+		{"http_tls", ts.URL() + "/", true},
+		{"http_2xx", ts.URL() + "/", false}, // not trusted
+		{"tcp_tls", tlsAddr, true},
 		{"http_2xx", httpURL + "/", true},
 		{"http_2xx", httpURL + "/status/500", false},
 		{"http_2xx", "http://" + closed + "/", false},
@@ -211,9 +243,9 @@ func TestServeMetricsAgainstBlackboxAndPrometheus(t *testing.T) {
 	promtool := probetest.LookPeer(t, "promtool")
 	dir := t.TempDir()
 	modFile := filepath.Join(dir, "blackbox.yml")
-	os.WriteFile(modFile, []byte(sharedModules), 0o644)
 	t0 := time.Now()
 	lt := startLoopbackTargets(t)
+	os.WriteFile(modFile, []byte(strings.ReplaceAll(sharedModules, "%CA%", lt.ca)), 0o644)
 
 	_, ntAddr := startDaemon(t, regexp.MustCompile(`"address": ?"([^"]+)"`), false, nettoolBinary(t), "serve", "metrics", "127.0.0.1:0", "--config", modFile, "--json", "-q")
 	bbAddr := freePort(t)
@@ -347,6 +379,9 @@ func TestServeMetricsAgainstBlackboxAndPrometheus(t *testing.T) {
 		`probe_http_duration_seconds{job="nettool",phase="processing"}`,
 		`probe_icmp_duration_seconds{job="nettool",phase="rtt"}`,
 		`probe_dns_duration_seconds{job="nettool",phase="request"}`,
+		`probe_http_duration_seconds{job="nettool",phase="tls"} > 0`,
+		`probe_tls_version_info{job="nettool",module="http_tls"}`,
+		`probe_ssl_earliest_cert_expiry{job="nettool",module="tcp_tls"} > time()`,
 		`up{job="nettool"} == 1`,
 	} {
 		if len(query(q)) == 0 {
