@@ -174,7 +174,7 @@ type probeCase struct {
 
 type loopbackTargets struct {
 	http, dns, echo, closed, ca string
-	cases                   []probeCase
+	cases                       []probeCase
 }
 
 func startLoopbackTargets(t *testing.T) loopbackTargets {
