@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -412,5 +413,63 @@ func TestServeMetricsConfigErrorsExit2(t *testing.T) {
 	_, errs, code := runCLI(t, "serve", "metrics", "--config", filepath.Join(dir, "missing.yml"))
 	if code != 2 || !strings.Contains(errs, "missing.yml") {
 		t.Errorf("missing file: exit %d %q", code, errs)
+	}
+}
+
+// SIGHUP and POST /-/reload read the module file again; a file that no
+// longer loads keeps the old modules and says so in /metrics.
+func TestServeMetricsReload(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "m.yml")
+	os.WriteFile(f, []byte("modules:\n  one:\n    prober: tcp\n"), 0o644)
+	d, addr := startDaemon(t, regexp.MustCompile(`"address": ?"([^"]+)"`), false, nettoolBinary(t), "serve", "metrics", "127.0.0.1:0", "--config", f, "-o", "jsonl")
+	target := url.QueryEscape(freePort(t))
+	status := func(module string) int {
+		resp, err := http.Get("http://" + addr + "/probe?module=" + module + "&target=" + target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if status("one") != 200 || status("two") != 400 {
+		t.Fatalf("before reload: one %d, two %d", status("one"), status("two"))
+	}
+	os.WriteFile(f, []byte("modules:\n  two:\n    prober: tcp\n"), 0o644)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for status("two") != 200 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status("two") != 200 || status("one") != 400 {
+		t.Fatalf("after SIGHUP: one %d, two %d", status("one"), status("two"))
+	}
+	os.WriteFile(f, []byte("modules:\n  three:\n    prober: tcpp\n"), 0o644)
+	resp, err := http.Post("http://"+addr+"/-/reload", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(b), `m.yml:3: module "three": prober: unknown prober "tcpp"`) {
+		t.Errorf("bad reload: %d %s", resp.StatusCode, b)
+	}
+	if status("two") != 200 {
+		t.Error("the old modules did not stay")
+	}
+	if m := get(t, "http://"+addr+"/metrics"); !strings.Contains(m, "nettool_exporter_config_last_reload_successful 0") {
+		t.Errorf("/metrics after a failed reload:\n%s", m)
+	}
+	os.WriteFile(f, []byte("modules:\n  four:\n    prober: icmp\n"), 0o644)
+	resp, err = http.Post("http://"+addr+"/-/reload", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("good reload: %d", resp.StatusCode)
+	}
+	if m := get(t, "http://"+addr+"/metrics"); !strings.Contains(m, "nettool_exporter_config_last_reload_successful 1") {
+		t.Errorf("/metrics after a good reload:\n%s", m)
 	}
 }
