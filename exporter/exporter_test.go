@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -556,5 +557,40 @@ func TestTCPQueryResponseExpandsGroups(t *testing.T) {
 	s := r.probe("irc_banner", irc, "5")
 	if v, _ := value(s.body, "probe_success"); v != "1" {
 		t.Errorf("irc: %s", s.body)
+	}
+}
+
+// https against serve http --tls: trusted through ca_file, refused without
+// it, accepted with insecure_skip_verify; the TLS series are there.
+func TestHTTPSProbe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := serve.NewHTTPServer(serve.HTTPOptions{Addr: "127.0.0.1:0", TLS: true, Log: io.Discard})
+	if err := ts.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); ts.Wait() })
+	ca := t.TempDir() + "/ca.pem"
+	if err := os.WriteFile(ca, ts.CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, fmt.Sprintf("modules:\n  trusted:\n    prober: http\n    http:\n      tls_config: {ca_file: %q}\n  untrusted:\n    prober: http\n"+
+		"  insecure:\n    prober: http\n    http:\n      tls_config: {insecure_skip_verify: true}\n  no_ssl:\n    prober: http\n    http:\n      fail_if_ssl: true\n      tls_config: {ca_file: %q}\n"+
+		"  tcp_tls:\n    prober: tcp\n    tcp:\n      tls: true\n      tls_config: {ca_file: %q}\n", ca, ca, ca))
+	addr := strings.TrimPrefix(ts.URL(), "https://")
+	for _, c := range []struct{ module, target, success string }{
+		{"trusted", ts.URL(), "1"}, {"untrusted", ts.URL(), "0"}, {"insecure", ts.URL(), "1"}, {"no_ssl", ts.URL(), "0"}, {"tcp_tls", addr, "1"},
+	} {
+		s := r.probe(c.module, c.target, "5")
+		if v, _ := value(s.body, "probe_success"); v != c.success {
+			t.Errorf("%s: probe_success %q, want %s\n%s", c.module, v, c.success, s.body)
+		}
+		if c.success == "1" {
+			if _, ok := value(s.body, "probe_ssl_earliest_cert_expiry"); !ok {
+				t.Errorf("%s: no probe_ssl_earliest_cert_expiry", c.module)
+			}
+			if !strings.Contains(s.body, `probe_tls_version_info{version="TLS 1.3"} 1`) || !strings.Contains(s.body, "probe_ssl_last_chain_info{fingerprint_sha256=") {
+				t.Errorf("%s: TLS series:\n%s", c.module, s.body)
+			}
+		}
 	}
 }

@@ -188,9 +188,10 @@ func ProbeHTTP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 		if !earliest.IsZero() {
 			s.Reg.Set("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", float64(earliest.Unix()))
 		}
-		if certs := last.TLS.Certificates; len(certs) > 0 && last.TLS.Verified {
-			// The chain as the server sent it, verified: nettool keeps no
-			// other chain, so the last chain is this one.
+		if certs := last.TLS.Certificates; len(certs) > 0 {
+			// The chain as the server sent it: nettool keeps no other
+			// chain, so the last chain is this one (blackbox: the verified
+			// chains, none with insecure_skip_verify).
 			leaf := certs[0]
 			s.Reg.Set("probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp", float64(earliest.Unix()))
 			s.Reg.Set("probe_ssl_last_chain_info", "Contains SSL leaf certificate information", 1,

@@ -67,7 +67,7 @@ func ProbeTCP(ctx context.Context, target string, m *Module, s *Scrape) bool {
 			s.Reg.Set("probe_ssl_earliest_cert_expiry", helpSSLEarliest, float64(at.TLS.EarliestNotAfter.Unix()))
 		}
 		s.Reg.Set("probe_tls_version_info", helpTLSVersion, 1, Label{"version", at.TLS.Version})
-		if ci := at.TLS.Certificate; ci != nil && at.TLS.Verified {
+		if ci := at.TLS.Certificate; ci != nil {
 			var dns []string
 			for _, n := range ci.SANs {
 				if _, err := netip.ParseAddr(n); err == nil || strings.Contains(n, ":") {
