@@ -594,3 +594,32 @@ func TestHTTPSProbe(t *testing.T) {
 		}
 	}
 }
+
+// The last guard: a prober that overruns its deadline is answered for at
+// the deadline (plus a grace) with probe_success 0, and ends later alone.
+func TestProbePastDeadlineIsAnsweredWithout(t *testing.T) {
+	release := make(chan struct{})
+	Probers["stuck"] = func(ctx context.Context, _ string, _ *Module, s *Scrape) bool {
+		<-ctx.Done()
+		<-release
+		s.Reg.Set("late_metric", "must not appear", 1)
+		return true
+	}
+	defer delete(Probers, "stuck")
+	r := newRig(t, "modules:\n  stuck:\n    prober: stuck\n")
+	s := r.probe("stuck", "anything", "1.5")
+	close(release)
+	if v, _ := value(s.body, "probe_success"); v != "0" || strings.Contains(s.body, "late_metric") {
+		t.Errorf("stuck probe:\n%s", s.body)
+	}
+	if v, _ := value(s.body, "probe_timeout_seconds"); v != "1" {
+		t.Errorf("probe_timeout_seconds %q", v)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.ex.inFlight.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := r.ex.inFlight.Load(); n != 0 {
+		t.Errorf("%d probes in flight", n)
+	}
+}
