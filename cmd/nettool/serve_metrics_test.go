@@ -325,6 +325,16 @@ func TestServeMetricsAgainstBlackboxAndPrometheus(t *testing.T) {
 			}
 		}
 	}
+	own := get(t, "http://"+ntAddr+"/metrics")
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(own)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics on nettool's /metrics: %v\n%s", err, out)
+		}
+	}()
 	wg.Wait()
 
 	t.Logf("direct comparison done at %v", time.Since(t0))
