@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -20,8 +21,13 @@ import (
 
 // Failure codes of get beyond probe's shared ones.
 const (
-	FailTooManyRedirects = "too_many_redirects"
-	FailBodyTooLarge     = "body_too_large"
+	FailTooManyRedirects   = "too_many_redirects"
+	FailBodyTooLarge       = "body_too_large"      // over Limits.MaxBody (--max-size)
+	FailDecompressionRatio = "decompression_ratio" // over Limits.MaxRatio (--max-ratio)
+	FailHeadTooLarge       = "head_too_large"      // over Limits.MaxHeadBytes or MaxFields, or too many 1xx
+	FailIncomplete         = "incomplete"          // the connection closed before the response ended
+	FailWriteError         = "write_error"         // the body could not be written to Options.Sink
+	FailRequestBody        = "request_body_error"  // the request body could not be read (RequestSpec.BodyFile)
 )
 
 // Options configure one get.
@@ -139,10 +145,12 @@ type Exchange struct {
 	Connection *Connection `json:"connect,omitempty"`
 	TLS        *TLSInfo    `json:"tls,omitempty"`
 	Request    *Request    `json:"request,omitempty"`
-	RawRequest []byte      `json:"-"`
-	Response   *Response   `json:"response,omitempty"`
-	Timings    Timings     `json:"timings"`
-	Location   string      `json:"location,omitempty"` // the next hop's URL
+	RawRequest []byte      `json:"-"` // the head and at most Limits.KeepRaw body bytes
+	// RawRequestCut: the body sent was longer than RawRequest shows.
+	RawRequestCut bool      `json:"raw_request_truncated,omitempty"`
+	Response      *Response `json:"response,omitempty"`
+	Timings       Timings   `json:"timings"`
+	Location      string    `json:"location,omitempty"` // the next hop's URL
 }
 
 // Violations of this hop's response.
@@ -173,6 +181,9 @@ func (r *Result) Final() *Exchange {
 // Get runs the exchange described by t and o. It returns an error only for
 // bad input; a failed exchange is a Result with OK=false.
 func Get(ctx context.Context, t Target, o Options) (*Result, error) {
+	if r := o.Limits.MaxRatio; math.IsNaN(r) || math.IsInf(r, 0) {
+		return nil, probe.Usagef("bad decompression ratio cap %v: want a finite number (negative: no cap)", r)
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
@@ -190,10 +201,20 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 	res := &Result{Meta: probe.Meta{Type: "http", Target: t.String(), Start: time.Now()}}
 	spec := o.Request
 	cur := t
-	origHost := t.Host
 	for hop := 0; ; hop++ {
 		final := !o.Follow
-		x := doOne(ctx, cur, spec, o, final)
+		hopSpec, hopOpts := spec, o
+		if !sameOrigin(cur, t) {
+			// Credentials given for the first URL go to its origin only
+			// (scheme, host and port), as curl does since CVE-2022-27776.
+			hopSpec.Edits = dropEdits(spec.Edits, "authorization", "cookie", "proxy-authorization")
+		}
+		if !sameHost(cur, t) {
+			// So do a Host field and --sni, which name the first host.
+			hopSpec.Edits = dropEdits(hopSpec.Edits, "host")
+			hopOpts.SNI = ""
+		}
+		x := doOne(ctx, cur, hopSpec, hopOpts, final)
 		res.Hops = append(res.Hops, x)
 		res.URL = x.URL
 		if x.Response != nil {
@@ -211,7 +232,7 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 		if hop+1 > o.MaxRedirects {
 			res.Meta.OK = false
 			res.Failure = FailTooManyRedirects
-			res.Error = fmt.Sprintf("more than %d redirects", o.MaxRedirects)
+			res.Error = "more than " + probe.Count(o.MaxRedirects, "redirect", "redirects")
 			res.ElapsedMS = probe.Millis(time.Since(res.Start))
 			return res, nil
 		}
@@ -222,11 +243,8 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 		res.Redirects++
 		st := x.Response.Status
 		if st == 303 && !strings.EqualFold(spec.Method, "HEAD") || (st == 301 || st == 302) && strings.EqualFold(effectiveMethod(spec), "POST") {
-			spec.Method, spec.Body, spec.HasBody = "GET", nil, false
+			spec.Method, spec.Body, spec.HasBody, spec.BodyFile = "GET", nil, false, nil
 			spec.Edits = dropEdits(spec.Edits, "content-type", "content-length")
-		}
-		if next.Host != origHost {
-			spec.Edits = dropEdits(spec.Edits, "authorization", "cookie", "proxy-authorization")
 		}
 		cur = next
 	}
@@ -235,6 +253,20 @@ func Get(ctx context.Context, t Target, o Options) (*Result, error) {
 	res.Failure, res.Error = last.Failure, last.Error
 	res.ElapsedMS = probe.Millis(time.Since(res.Start))
 	return res, nil
+}
+
+// sameHost compares host names case-insensitively and IP addresses by value.
+func sameHost(a, b Target) bool {
+	if x, err := netip.ParseAddr(a.Host); err == nil {
+		y, err := netip.ParseAddr(b.Host)
+		return err == nil && x == y
+	}
+	return strings.EqualFold(a.Host, b.Host)
+}
+
+// sameOrigin is RFC 6454's origin: scheme, host and port.
+func sameOrigin(a, b Target) bool {
+	return a.Scheme == b.Scheme && a.Port == b.Port && sameHost(a, b)
 }
 
 func effectiveMethod(s RequestSpec) string {
@@ -305,7 +337,20 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	ms := func() float64 { return probe.Millis(time.Since(start)) }
 	fail := func(err error) *Exchange {
 		x.Meta.Fail(err)
-		if errors.Is(err, ErrProtocol) {
+		var le *LimitError
+		var se *SinkError
+		var src *SourceError
+		var ie *incompleteError
+		switch {
+		case errors.As(err, &se):
+			x.Failure = FailWriteError
+		case errors.As(err, &src):
+			x.Failure = FailRequestBody
+		case errors.As(err, &le):
+			x.Failure = le.Code
+		case errors.As(err, &ie):
+			x.Failure = FailIncomplete
+		case errors.Is(err, ErrProtocol):
 			x.Failure = probe.FailProtocol
 		}
 		x.Timings.Total = ms()
@@ -355,11 +400,16 @@ func doOne(ctx context.Context, t Target, spec RequestSpec, o Options, final boo
 	// Request.
 	req := spec.Build(t)
 	x.Request = &req
-	x.RawRequest = req.Bytes()
 	x.Timings.PreTransfer = ms()
-	_, werr := rw.Write(x.RawRequest)
+	shown, werr := req.send(rw, o.Limits.withDefaults().KeepRaw)
+	x.RawRequest = shown
+	x.RawRequestCut = int64(len(shown)) < int64(len(req.Head()))+req.BodyBytes
 	x.Timings.PostTransfer = ms()
 	observe(StageSent)
+	var se *SourceError
+	if errors.As(werr, &se) {
+		return fail(werr)
+	}
 	// Response.
 	tr := &timedReader{c: rw, deadline: deadlineOf(ctx)}
 	p := &Parser{Limits: o.Limits, NotHTTP: func() {

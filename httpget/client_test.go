@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -151,7 +152,7 @@ func TestGetHostileServers(t *testing.T) {
 		})
 		res, _ := Get(context.Background(), target(t, addr), Options{Timeout: 20 * time.Second, Limits: Limits{MaxHeadBytes: 16 << 10}})
 		r := res.Final().Response
-		if res.OK || res.Failure != probe.FailProtocol || !hasCode(r, VHeadTooBig) || r.HeadBytes > 16<<10 {
+		if res.OK || res.Failure != FailHeadTooLarge || len(r.Violations) != 0 || r.HeadBytes > 16<<10 {
 			t.Fatalf("endless headers: %+v %v", res.Meta, codes(r))
 		}
 	})
@@ -331,3 +332,13 @@ func TestGetTLS(t *testing.T) {
 
 // TestMain fails the package when any test leaves a goroutine behind.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// A ratio cap that is not a number is bad input, never "no cap".
+func TestGetRejectsNonFiniteRatio(t *testing.T) {
+	for _, r := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		res, err := Get(context.Background(), target(t, "127.0.0.1:1"), Options{Limits: Limits{MaxRatio: r}})
+		if err == nil || !probe.IsUsage(err) || res != nil {
+			t.Errorf("MaxRatio %v: err %v", r, err)
+		}
+	}
+}

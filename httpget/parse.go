@@ -16,24 +16,27 @@ import (
 // Violation codes: one per kind of RFC 9112 / RFC 9110 breach. Stable
 // snake_case, added never renamed.
 const (
-	VNotHTTP          = "not_http"        // HTTP/0.9 or another protocol
-	VBadStatusLine    = "bad_status_line" // start line does not parse
-	VBareLF           = "bare_lf"         // line ended by LF without CR (§2.2)
-	VBareCR           = "bare_cr"         // CR not followed by LF (§2.2)
-	VLeadingSpace     = "space_before_first_field"
-	VObsFold          = "obs_fold" // header continued on the next line (§5.2)
-	VNoColon          = "header_without_colon"
-	VBadFieldName     = "bad_field_name"    // not a token, or whitespace before the colon (§5.1)
-	VCtlInField       = "control_in_field"  // NUL, ESC, ... in a field value (RFC 9110 §5.5)
-	VCtlInReason      = "control_in_reason" // control bytes in the reason phrase (§4)
-	VConflictCL       = "conflicting_content_length"
-	VBadCL            = "bad_content_length"
-	VTEAndCL          = "transfer_encoding_and_content_length" // §6.3 rule 3
-	VBadChunkSize     = "bad_chunk_size"                       // §7.1
-	VChunkNoCRLF      = "chunk_missing_crlf"
-	VIncomplete       = "incomplete"  // fewer body bytes than announced, or no last chunk (§8)
-	VExtraBytes       = "extra_bytes" // bytes after the end of the response
-	VBadEncoding      = "bad_content_encoding"
+	VNotHTTP       = "not_http"        // HTTP/0.9 or another protocol
+	VBadStatusLine = "bad_status_line" // start line does not parse
+	VBareLF        = "bare_lf"         // line ended by LF without CR (§2.2)
+	VBareCR        = "bare_cr"         // CR not followed by LF (§2.2)
+	VLeadingSpace  = "space_before_first_field"
+	VObsFold       = "obs_fold" // header continued on the next line (§5.2)
+	VNoColon       = "header_without_colon"
+	VBadFieldName  = "bad_field_name"    // not a token, or whitespace before the colon (§5.1)
+	VCtlInField    = "control_in_field"  // NUL, ESC, ... in a field value (RFC 9110 §5.5)
+	VCtlInReason   = "control_in_reason" // control bytes in the reason phrase (§4)
+	VConflictCL    = "conflicting_content_length"
+	VBadCL         = "bad_content_length"
+	VTEAndCL       = "transfer_encoding_and_content_length" // §6.3 rule 3
+	VBadChunkSize  = "bad_chunk_size"                       // §7.1
+	VChunkNoCRLF   = "chunk_missing_crlf"
+	VIncomplete    = "incomplete"  // fewer body bytes than announced, or no last chunk (§8)
+	VExtraBytes    = "extra_bytes" // bytes after the end of the response
+	VBadEncoding   = "bad_content_encoding"
+	// No longer reported as violations: a local cap is not a breach of the
+	// protocol. Hitting one fails the exchange with the failure codes
+	// FailHeadTooLarge, FailBodyTooLarge and FailDecompressionRatio.
 	VHeadTooBig       = "head_too_big"
 	VTooManyInterim   = "too_many_interim_responses"
 	VBodyTooBig       = "body_too_big"
@@ -97,6 +100,27 @@ func (e *protoError) Error() string { return e.msg }
 func (e *protoError) Unwrap() error { return ErrProtocol }
 
 func protof(format string, args ...any) error { return &protoError{fmt.Sprintf(format, args...)} }
+
+// LimitError is a response stopped by one of nettool's own caps
+// (--max-size, --max-ratio, --max-header-size, the field and interim
+// counts): the server may have done nothing wrong. Code is the failure code.
+type LimitError struct {
+	Code string
+	Msg  string
+}
+
+func (e *LimitError) Error() string { return e.Msg }
+
+func limitf(code, format string, args ...any) error {
+	return &LimitError{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// SinkError is a failure to write the body where it was going (Options.Sink):
+// a local problem, not the server's.
+type SinkError struct{ Err error }
+
+func (e *SinkError) Error() string { return "writing the body: " + e.Err.Error() }
+func (e *SinkError) Unwrap() error { return e.Err }
 
 // capture records the first n bytes read through it and counts the rest.
 type capture struct {
@@ -234,8 +258,7 @@ func (p *Parser) parse(method string, sink io.Writer) error {
 		if resp.Status >= 100 && resp.Status < 200 && resp.Status != 101 {
 			resp.Interim = append(resp.Interim, resp.Status)
 			if len(resp.Interim) > 10 {
-				p.violate(VTooManyInterim, "more than 10 interim (1xx) responses")
-				return protof("more than 10 interim (1xx) responses")
+				return limitf(FailHeadTooLarge, "more than 10 interim (1xx) responses")
 			}
 			resp.Headers = []Field{}
 			continue
@@ -315,7 +338,11 @@ func (p *Parser) readHead() error {
 	l, err := p.line(max(budget, 1))
 	if err != nil && len(l) == 0 {
 		if _, ok := err.(*protoError); ok {
-			p.violate(VHeadTooBig, "response head longer than %d bytes", p.Limits.MaxHeadBytes)
+			return p.headTooBig()
+		}
+		if len(resp.RawHead) > 0 && isEOF(err) {
+			// After an interim response.
+			return p.headIncomplete()
 		}
 		return err
 	}
@@ -323,15 +350,16 @@ func (p *Parser) readHead() error {
 	if err != nil {
 		resp.StatusLine = string(p.trimEOL(l, "status line"))
 		p.parseStatus(resp.StatusLine)
-		p.violate(VIncomplete, "connection closed inside the response head")
+		if isEOF(err) {
+			return p.headIncomplete()
+		}
 		return err
 	}
 	resp.StatusLine = string(p.trimEOL(l, "status line"))
 	p.parseStatus(resp.StatusLine)
 	for first := true; ; first = false {
 		if budget <= 0 {
-			p.violate(VHeadTooBig, "response head longer than %d bytes", p.Limits.MaxHeadBytes)
-			return protof("response head longer than %d bytes", p.Limits.MaxHeadBytes)
+			return p.headTooBig()
 		}
 		l, err := p.line(budget)
 		if err != nil {
@@ -339,10 +367,11 @@ func (p *Parser) readHead() error {
 				take(l)
 			}
 			if _, ok := err.(*protoError); ok {
-				p.violate(VHeadTooBig, "response head longer than %d bytes", p.Limits.MaxHeadBytes)
-				return err
+				return p.headTooBig()
 			}
-			p.violate(VIncomplete, "connection closed inside the response head")
+			if isEOF(err) {
+				return p.headIncomplete()
+			}
 			return err
 		}
 		take(l)
@@ -363,8 +392,7 @@ func (p *Parser) readHead() error {
 			continue
 		}
 		if len(resp.Headers) >= p.Limits.MaxFields {
-			p.violate(VHeadTooBig, "more than %d header fields", p.Limits.MaxFields)
-			return protof("more than %d header fields", p.Limits.MaxFields)
+			return limitf(FailHeadTooLarge, "more than %d header fields", p.Limits.MaxFields)
 		}
 		i := bytes.IndexByte(f, ':')
 		if i < 0 {
@@ -388,6 +416,18 @@ func (p *Parser) readHead() error {
 		resp.Headers = append(resp.Headers, Field{Name: name, Value: value})
 	}
 }
+
+func (p *Parser) headTooBig() error {
+	return limitf(FailHeadTooLarge, "response head longer than %d bytes (--max-header-size)", p.Limits.MaxHeadBytes)
+}
+
+func (p *Parser) headIncomplete() error {
+	const msg = "connection closed inside the response head"
+	p.violate(VIncomplete, msg)
+	return &incompleteError{msg}
+}
+
+func isEOF(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
 
 func clip(b []byte) string {
 	if len(b) > 40 {
@@ -518,8 +558,7 @@ func (p *Parser) readBody(method string, sink io.Writer) error {
 		resp.Framing = "content-length"
 		resp.ContentLength = n
 		if p.Limits.MaxBody > 0 && n > p.Limits.MaxBody && len(splitList(resp.values("Content-Encoding"))) == 0 {
-			p.violate(VBodyTooBig, "Content-Length %d is over the body limit of %d bytes", n, p.Limits.MaxBody)
-			return protof("body of %d bytes is over the limit of %d (--max-size)", n, p.Limits.MaxBody)
+			return limitf(FailBodyTooLarge, "Content-Length %d is over the limit of %d bytes (--max-size)", n, p.Limits.MaxBody)
 		}
 		counter = &countReader{r: &clReader{r: p.br, left: n, want: n}}
 		framed = counter
@@ -687,21 +726,24 @@ func (c *chunkedReader) crlf() error {
 
 func (c *chunkedReader) trailers() error {
 	p := c.p
-	for i := 0; ; i++ {
-		if i > p.Limits.MaxFields {
-			p.violate(VHeadTooBig, "more than %d trailer fields", p.Limits.MaxFields)
-			return protof("too many trailer fields")
-		}
-		l, err := p.line(maxChunkLine * 4)
+	// The trailer section has the head's caps: at most MaxFields lines and
+	// MaxHeadBytes bytes.
+	budget := p.Limits.MaxHeadBytes
+	for lines := 0; ; lines++ {
+		l, err := p.line(min(maxChunkLine*4, max(budget, 1)))
 		if err != nil {
 			if _, ok := err.(*protoError); ok {
-				return err
+				return limitf(FailHeadTooLarge, "trailer line longer than %d bytes, or the trailer section longer than %d (--max-header-size)", maxChunkLine*4, p.Limits.MaxHeadBytes)
 			}
 			return &incompleteError{"connection closed inside the trailer section"}
 		}
+		budget -= len(l)
 		l = p.trimEOL(l, "trailer line")
 		if len(l) == 0 {
 			return nil
+		}
+		if lines >= p.Limits.MaxFields {
+			return limitf(FailHeadTooLarge, "more than %d trailer fields", p.Limits.MaxFields)
 		}
 		if i := bytes.IndexByte(l, ':'); i > 0 {
 			f := Field{Name: string(l[:i]), Value: string(bytes.Trim(l[i+1:], " \t"))}
@@ -801,16 +843,14 @@ func (p *Parser) copyBody(framed io.Reader, wire *countReader, sink io.Writer) e
 			}
 			if sink != nil {
 				if _, werr := sink.Write(buf[:n]); werr != nil {
-					return fmt.Errorf("writing the body: %w", werr)
+					return &SinkError{werr}
 				}
 			}
 			if p.Limits.MaxBody > 0 && total > p.Limits.MaxBody {
-				p.violate(VBodyTooBig, "body is over the limit of %d bytes", p.Limits.MaxBody)
-				return protof("body is over the limit of %d bytes (--max-size)", p.Limits.MaxBody)
+				return limitf(FailBodyTooLarge, "body is over the limit of %d bytes (--max-size)", p.Limits.MaxBody)
 			}
 			if resp.Decoded && p.Limits.MaxRatio > 0 && total > 1<<20 && float64(total) > p.Limits.MaxRatio*float64(max(wire.n, 1)) {
-				p.violate(VDecompressionCap, "decompressed body is over %g times its compressed size (a decompression bomb?)", p.Limits.MaxRatio)
-				return protof("decompression ratio over %g (--max-ratio)", p.Limits.MaxRatio)
+				return limitf(FailDecompressionRatio, "decompressed body is over %g times its compressed size (--max-ratio; a decompression bomb?)", p.Limits.MaxRatio)
 			}
 		}
 		if err != nil {
@@ -823,7 +863,8 @@ func (p *Parser) copyBody(framed io.Reader, wire *countReader, sink io.Writer) e
 				p.violate(VIncomplete, "%s", inc.msg)
 				return err
 			}
-			if errors.Is(err, ErrProtocol) {
+			var le *LimitError
+			if errors.Is(err, ErrProtocol) || errors.As(err, &le) {
 				return err
 			}
 			if resp.Decoded && isDecodeError(err) {

@@ -131,43 +131,58 @@ func TestParseViolations(t *testing.T) {
 	}
 }
 
+// limitCode is the failure code of a local cap that stopped parsing ("" if
+// none did).
+func limitCode(err error) string {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return le.Code
+	}
+	return ""
+}
+
+// A local cap is not a breach of the protocol: hitting one is a LimitError
+// with its own failure code and no violation.
 func TestParseCaps(t *testing.T) {
+	check := func(what string, r *Response, err error, code string) {
+		t.Helper()
+		if limitCode(err) != code || len(r.Violations) != 0 {
+			t.Fatalf("%s: err %v (code %q, want %q) violations %v", what, err, limitCode(err), code, codes(r))
+		}
+	}
 	// Endless headers stop at the head cap.
 	endless := "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Flood: aaaaaaaaaaaaaaaaaaaa\r\n", 10000)
 	r, _, err := parseString(t, "GET", endless, Limits{MaxHeadBytes: 4096})
-	if err == nil || !hasCode(r, VHeadTooBig) || r.HeadBytes > 4096 {
-		t.Fatalf("endless headers: err %v codes %v head %d", err, codes(r), r.HeadBytes)
+	check("endless headers", r, err, FailHeadTooLarge)
+	if r.HeadBytes > 4096 {
+		t.Fatalf("endless headers: head %d", r.HeadBytes)
 	}
 	r, _, err = parseString(t, "GET", "HTTP/1.1 200 OK\r\n"+strings.Repeat("A: b\r\n", 50)+"\r\n", Limits{MaxFields: 10})
-	if err == nil || !hasCode(r, VHeadTooBig) {
-		t.Fatalf("field count cap: %v %v", err, codes(r))
-	}
+	check("field count cap", r, err, FailHeadTooLarge)
+	r, _, err = parseString(t, "GET", "HTTP/1.1 200 OK\r\n"+strings.Repeat("A: b\r\n", 10)+"\r\n", Limits{MaxFields: 10})
+	check("exactly at the field count cap", r, err, "")
 	// One endless line.
 	r, _, err = parseString(t, "GET", "HTTP/1.1 200 OK"+strings.Repeat("x", 100000), Limits{MaxHeadBytes: 4096})
-	if err == nil || !hasCode(r, VHeadTooBig) {
-		t.Fatalf("endless status line: %v %v", err, codes(r))
-	}
+	check("endless status line", r, err, FailHeadTooLarge)
 	// Body cap by Content-Length, before reading it.
 	r, _, err = parseString(t, "GET", "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nabc", Limits{MaxBody: 1000})
-	if err == nil || !hasCode(r, VBodyTooBig) {
-		t.Fatalf("body cap: %v %v", err, codes(r))
-	}
+	check("body cap", r, err, FailBodyTooLarge)
 	// Body cap while reading (no length given).
 	r, _, err = parseString(t, "GET", "HTTP/1.1 200 OK\r\n\r\n"+strings.Repeat("z", 5000), Limits{MaxBody: 1000})
-	if err == nil || !hasCode(r, VBodyTooBig) {
-		t.Fatalf("body cap until close: %v %v", err, codes(r))
-	}
+	check("body cap until close", r, err, FailBodyTooLarge)
 	// A decompression bomb: 4 MiB of zeros in a few KiB of gzip.
 	bomb := gz(make([]byte, 4<<20))
 	in := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(bomb)) + "\r\n\r\n" + string(bomb)
 	r, _, err = parseString(t, "GET", in, Limits{MaxRatio: 100})
-	if err == nil || !hasCode(r, VDecompressionCap) || r.BodyBytes > 4<<20 {
-		t.Fatalf("bomb: err %v codes %v decoded %d", err, codes(r), r.BodyBytes)
+	check("bomb", r, err, FailDecompressionRatio)
+	if r.BodyBytes > 4<<20 {
+		t.Fatalf("bomb: decoded %d", r.BodyBytes)
 	}
 	r, _, err = parseString(t, "GET", in, Limits{MaxBody: 2 << 20, MaxRatio: -1})
-	if err == nil || !hasCode(r, VBodyTooBig) {
-		t.Fatalf("bomb against the size cap: err %v codes %v", err, codes(r))
-	}
+	check("bomb against the size cap", r, err, FailBodyTooLarge)
+	// Eleven interim responses.
+	r, _, err = parseString(t, "GET", strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", 11)+"HTTP/1.1 200 OK\r\n\r\n", Limits{})
+	check("interim responses", r, err, FailHeadTooLarge)
 	// Previews are capped, counts are not.
 	r, _, err = parseString(t, "GET", "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"+strings.Repeat("y", 5000), Limits{KeepBody: 100, KeepRaw: 100})
 	if err != nil || len(r.Body) != 100 || !r.BodyCut || r.BodyBytes != 5000 || !r.RawCut {
@@ -230,4 +245,60 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("complete without a status")
 		}
 	})
+}
+
+// The trailer section has the head's caps, exactly: MaxFields fields pass,
+// one more fails; lines without a colon count too, and so do bytes.
+func TestParseTrailerCap(t *testing.T) {
+	chunked := func(trailer string) string {
+		return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n" + trailer + "\r\n"
+	}
+	fields := func(n int, line string) string { return strings.Repeat(line, n) }
+	r, _, err := parseString(t, "GET", chunked(fields(500, "T: v\r\n")), Limits{})
+	if err != nil || len(r.Trailers) != 500 || !r.Complete {
+		t.Fatalf("500 trailer fields: err %v, %d kept", err, len(r.Trailers))
+	}
+	r, _, err = parseString(t, "GET", chunked(fields(501, "T: v\r\n")), Limits{})
+	if limitCode(err) != FailHeadTooLarge || len(r.Trailers) > 500 {
+		t.Fatalf("501 trailer fields: err %v, %d kept", err, len(r.Trailers))
+	}
+	r, _, err = parseString(t, "GET", chunked(fields(10, "T: v\r\n")), Limits{MaxFields: 10})
+	if err != nil || len(r.Trailers) != 10 {
+		t.Fatalf("10 of 10: err %v, %d kept", err, len(r.Trailers))
+	}
+	r, _, err = parseString(t, "GET", chunked(fields(11, "T: v\r\n")), Limits{MaxFields: 10})
+	if limitCode(err) != FailHeadTooLarge || len(r.Trailers) != 10 {
+		t.Fatalf("11 of 10: err %v, %d kept", err, len(r.Trailers))
+	}
+	// Lines without a colon are not a way around the cap.
+	r, _, err = parseString(t, "GET", chunked(fields(10000, "nocolon\r\n")), Limits{})
+	if limitCode(err) != FailHeadTooLarge || len(r.Violations) > 501 {
+		t.Fatalf("endless colon-less trailer lines: err %v, %d violations", err, len(r.Violations))
+	}
+	// Nor are long lines: the section has the head's byte budget.
+	r, _, err = parseString(t, "GET", chunked(fields(100, "T: "+strings.Repeat("v", 10000)+"\r\n")), Limits{MaxHeadBytes: 64 << 10})
+	if limitCode(err) != FailHeadTooLarge || len(r.Trailers) > 7 {
+		t.Fatalf("1 MB of trailers: err %v, %d kept", err, len(r.Trailers))
+	}
+}
+
+// A response cut short fails as incomplete (its own code), wherever it is
+// cut: inside the head, after an interim response, in a body framed by
+// Content-Length or chunked, in the trailer section.
+func TestParseIncomplete(t *testing.T) {
+	for name, in := range map[string]string{
+		"head":           "HTTP/1.1 200 OK\r\nContent-Le",
+		"after 1xx":      "HTTP/1.1 100 Continue\r\n\r\n",
+		"status line":    "HTTP/1.1 200 O",
+		"content-length": "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+		"chunked":        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+		"no last chunk":  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+		"trailers":       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: v\r\n",
+	} {
+		r, _, err := parseString(t, "GET", in, Limits{})
+		var ie *incompleteError
+		if !errors.As(err, &ie) || !hasCode(r, VIncomplete) || r.Complete {
+			t.Errorf("%s: err %v codes %v complete %v", name, err, codes(r), r.Complete)
+		}
+	}
 }

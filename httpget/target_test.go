@@ -127,3 +127,31 @@ func FuzzParseHeaderEdit(f *testing.F) {
 		}
 	})
 }
+
+// A -H value goes on the wire exactly as typed after the colon, as curl
+// sends it; its trimmed value is what JSON shows.
+func TestHeaderAsTyped(t *testing.T) {
+	tg := Target{Scheme: "http", Host: "h", Port: 80, Path: "/"}
+	for in, wire := range map[string]string{
+		"X-T:   padded  ": "X-T:   padded  \r\n",
+		"X-T:\tv\t":       "X-T:\tv\t\r\n",
+		"X-T:tight":       "X-T:tight\r\n",
+		"X-T: one":        "X-T: one\r\n",
+		"Accept:  a/b ":   "Accept:  a/b \r\n", // replacing nettool's own field
+	} {
+		e, err := ParseHeaderEdit(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		r := RequestSpec{Edits: []HeaderEdit{e}}.Build(tg)
+		if b := string(r.Bytes()); !strings.Contains(b, "\r\n"+wire) {
+			t.Errorf("%q: sent\n%q", in, b)
+		}
+		if i := indexField(r.Headers, strings.ToLower(e.Name)); i < 0 || r.Headers[i].Value != strings.Trim(in[strings.IndexByte(in, ':')+1:], " \t") {
+			t.Errorf("%q: value %+v", in, r.Headers)
+		}
+	}
+	if e, err := ParseHeaderEdit("X-T:   \t "); err != nil || !e.Remove {
+		t.Errorf("whitespace alone removes the field: %+v %v", e, err)
+	}
+}

@@ -215,11 +215,11 @@ func (a *asker) vote(parent context.Context, f Family, mu *sync.Mutex) External 
 		ext.Failure = probe.FailCanceled
 		ext.Error = "interrupted"
 	case ext.Valid == 0:
-		ext.Error = fmt.Sprintf("no valid %s answer from %d provider(s)%s", f, n, failureTally(ext.Answers))
+		ext.Error = fmt.Sprintf("no valid %s answer from %s%s", f, probe.Count(n, "provider", "providers"), failureTally(ext.Answers))
 	case len(counts) > 1:
 		ext.Error = fmt.Sprintf("providers disagree (%s), quorum %d not reached", describeCounts(counts), quorum)
 	default:
-		ext.Error = fmt.Sprintf("only %d valid answer(s) (%s), quorum %d not reached", ext.Valid, describeCounts(counts), quorum)
+		ext.Error = fmt.Sprintf("only %s (%s), quorum %d not reached", probe.Count(ext.Valid, "valid answer", "valid answers"), describeCounts(counts), quorum)
 	}
 	return ext
 }

@@ -374,9 +374,11 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 	return st, runErr
 }
 
-// runPoolBatch: one worker per concurrency slot, each calling Lookup.
+// runPoolBatch: one worker per concurrency slot, each calling Lookup. TCP and
+// TLS queries share a few long-lived connections per server (pipeline.go);
+// DoH shares HTTP/2 connections through the client's transport.
 func runPoolBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, chunks <-chan []batchItem, em *emitter) {
-	c := &Client{Opts: o.Opts}
+	c := &Client{Opts: o.Opts, pipes: &pipePool{}}
 	defer c.Close()
 	items := make(chan batchItem)
 	go func() {
@@ -823,7 +825,7 @@ func (s *udpSock) sweep(now time.Time, canceled bool, tries int, timeout time.Du
 			res.fail(context.Canceled)
 		} else {
 			res.fail(context.DeadlineExceeded)
-			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s.server, sl.tries, timeout)
+			res.Error = fmt.Sprintf("no reply from %s in %s of %s", s.server, probe.Count(sl.tries, "try", "tries"), timeout)
 		}
 		res.ElapsedMS = probe.Millis(now.Sub(sl.start))
 		sl.used = false

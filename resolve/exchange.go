@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/nettool/nettool/probe"
 )
 
 // Errors a try can end with besides the network's own.
@@ -60,7 +62,7 @@ type ignoredError struct {
 }
 
 func (e *ignoredError) Error() string {
-	return fmt.Sprintf("%v (ignored %d reply(s): %s)", e.err, e.ignored, e.why)
+	return fmt.Sprintf("%v (ignored %s: %s)", e.err, probe.Count(e.ignored, "reply", "replies"), e.why)
 }
 func (e *ignoredError) Unwrap() error { return e.err }
 

@@ -104,6 +104,9 @@ type Client struct {
 
 	once sync.Once
 	hc   *http.Client
+	// pipes, when set, carries TCP and TLS queries on shared connections
+	// (batches); otherwise each exchange has its own connection.
+	pipes *pipePool
 }
 
 func (c *Client) httpClient() *http.Client {
@@ -128,6 +131,18 @@ func (c *Client) Close() {
 	if c.hc != nil {
 		c.hc.CloseIdleConnections()
 	}
+	if c.pipes != nil {
+		c.pipes.close()
+	}
+}
+
+// exchangeStream sends m over TCP or TLS: on a shared connection when the
+// client pipelines, on a fresh one otherwise.
+func (c *Client) exchangeStream(ctx context.Context, addr string, tlsConf *tls.Config, m *dns.Msg, deadline time.Time) (*dns.Msg, time.Duration, error) {
+	if c.pipes != nil {
+		return c.pipes.exchange(ctx, addr, tlsConf, m, deadline)
+	}
+	return exchangeStream(ctx, addr, tlsConf != nil, tlsConf, m, deadline)
 }
 
 func (c *Client) tlsConfig(s Server) *tls.Config {
@@ -198,12 +213,12 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 				// client here and raced).
 				res.TCPFallback = true
 				res.Transport = string(TCP)
-				r, rtt, err = exchangeStream(ctx, addr, false, nil, m, time.Now().Add(timeout))
+				r, rtt, err = c.exchangeStream(ctx, addr, nil, m, time.Now().Add(timeout))
 			}
 		case s.Transport == UDP || s.Transport == TCP:
-			r, rtt, err = exchangeStream(ctx, addr, false, nil, m, deadline)
+			r, rtt, err = c.exchangeStream(ctx, addr, nil, m, deadline)
 		case s.Transport == TLS:
-			r, rtt, err = exchangeStream(ctx, addr, true, c.tlsConfig(s), m, deadline)
+			r, rtt, err = c.exchangeStream(ctx, addr, c.tlsConfig(s), m, deadline)
 		case s.Transport == HTTPS:
 			r, rtt, err = exchangeHTTPS(ctx, c.httpClient(), s.URL, m, deadline)
 		}
@@ -217,10 +232,10 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 		}
 		res.fail(err)
 		if res.Failure == probe.FailTimeout {
-			res.Error = fmt.Sprintf("no reply from %s in %d tries of %s", s, res.Tries, timeout)
+			res.Error = fmt.Sprintf("no reply from %s in %s of %s", s, probe.Count(res.Tries, "try", "tries"), timeout)
 			var ie *ignoredError
 			if errors.As(err, &ie) {
-				res.Error += fmt.Sprintf(" (ignored %d reply(s): %s)", ie.ignored, ie.why)
+				res.Error += fmt.Sprintf(" (ignored %s: %s)", probe.Count(ie.ignored, "reply", "replies"), ie.why)
 			}
 		}
 		return res

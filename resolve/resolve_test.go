@@ -288,7 +288,7 @@ func TestOnlyWrongRepliesTimeOut(t *testing.T) {
 		return [][]byte{p}
 	})
 	r := lookup(t, Options{Timeout: 300 * time.Millisecond, Retries: 1}, addr, "host.example", dns.TypeA)
-	if r.OK || r.Failure != probe.FailTimeout || r.Tries != 2 || !strings.Contains(r.Error, "ignored 1 reply(s): wrong ID or question") {
+	if r.OK || r.Failure != probe.FailTimeout || r.Tries != 2 || !strings.Contains(r.Error, "ignored 1 reply: wrong ID or question") {
 		t.Fatalf("%+v", r)
 	}
 	if len(seen) != 2 {

@@ -3,7 +3,7 @@
 # (dig, kdig, nsd, dnsperf, nginx, curl, nmap, fping, ping, ip, nft, jq, hyperfine, prometheus, promtool, prometheus-blackbox-exporter).
 # As root it uses apt-get; otherwise it only says what is missing.
 set -euo pipefail
-pkgs=(bind9-dnsutils knot-dnsutils nsd dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time prometheus prometheus-blackbox-exporter)
+pkgs=(bind9-dnsutils knot-dnsutils nsd unbound openssl dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time prometheus prometheus-blackbox-exporter)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/nettool/nettool/probe"
 )
 
 // DNSZone is one zone the DNS server answers for, loaded from an RFC 1035
@@ -320,7 +322,7 @@ func (z *DNSZone) WriteTo(w io.Writer) (int64, error) {
 	}
 	sort.Slice(names, func(i, j int) bool { return dnsCanonicalLess(names[i], names[j]) })
 	var b strings.Builder
-	fmt.Fprintf(&b, "; zone %s from %s: %d records\n$ORIGIN %s\n", z.origin, z.file, z.count, z.origin)
+	fmt.Fprintf(&b, "; zone %s from %s: %s\n$ORIGIN %s\n", z.origin, z.file, probe.Count(z.count, "record", "records"), z.origin)
 	for _, name := range names {
 		n := z.names[name]
 		types := make([]int, 0, len(n.rrsets))

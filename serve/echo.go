@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nettool/nettool/probe"
 	"github.com/nettool/nettool/probe/output"
 )
 
@@ -106,7 +107,7 @@ func (s *EchoServer) Serve(ctx context.Context) error {
 		select {
 		case sem <- struct{}{}:
 		default:
-			s.logf("%s refused: %d clients already connected", c.RemoteAddr(), s.opts.MaxClients)
+			s.logf("%s refused: %s already connected", c.RemoteAddr(), probe.Count(s.opts.MaxClients, "client", "clients"))
 			c.Close()
 			continue
 		}

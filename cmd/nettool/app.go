@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -28,8 +31,53 @@ type appEnv struct {
 	getenv func(string) string
 	args   []string // the command line as given
 
-	printer *output.Printer // made by printerFor, flushed when the command ends
-	promErr error           // -o prom=FILE could not be written
+	printer *output.Printer       // made by printerFor, flushed when the command ends
+	out     *output.CheckedWriter // stdout as given, checked; nil in tests that build an appEnv
+	promErr error                 // -o prom=FILE could not be written
+}
+
+// writeError is a failed write on stdout: the output was lost, so the run
+// fails (exit 1) whatever the command found.
+type writeError struct{ err error }
+
+func (w *writeError) Error() string { return "cannot write the output: " + w.err.Error() }
+func (w *writeError) Unwrap() error { return w.err }
+
+// writeFailed reports whether the run was stopped because stdout could not
+// be written (not by Ctrl-C).
+func (e *appEnv) writeFailed() bool {
+	var we *writeError
+	return e.ctx != nil && errors.As(context.Cause(e.ctx), &we)
+}
+
+// stopNote ends a summary line of a run that was stopped early.
+func (e *appEnv) stopNote() string {
+	if e.writeFailed() {
+		return " (stopped: the output could not be written)"
+	}
+	return " (interrupted)"
+}
+
+// checkWrites replaces the outcome of a command by the write error when its
+// output could not be written: the results are lost, so it failed (exit 1),
+// and the line on stderr says why. A usage error or a local problem that
+// came first keeps its own code and line.
+func (e *appEnv) checkWrites(err error, path string) error {
+	if e.out == nil || e.out.Err() == nil {
+		return err
+	}
+	var we *writeError
+	if errors.As(err, &we) {
+		return err
+	}
+	if code, _ := codeFor(err); code == exitUsage || code == exitLocal {
+		return err
+	}
+	werr := &exitError{code: exitFailed, msg: (&writeError{e.out.Err()}).Error()}
+	if path == "" {
+		return werr
+	}
+	return &cmdError{path: path, err: &writeError{e.out.Err()}}
 }
 
 // cmdSpec builds one command for a run. Each command file registers its own
@@ -63,7 +111,8 @@ func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
 }
 
 func init() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"}
+	cli.VersionFlag = withCachedNames(&cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"})
+	cli.HelpFlag = withCachedNames(cli.HelpFlag)
 }
 
 // envPrefix starts every flag's environment variable. A command's flags are
@@ -93,10 +142,13 @@ func newApp(e *appEnv, args []string) *cli.App {
 		EnableBashCompletion: true,
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {},
+		// A repeated flag's value reaches the command as typed: urfave
+		// would split "-H 'Accept: a, b'" and every HTTP date at its
+		// commas (and an env var's value too). Flags whose docs promise a
+		// comma list (resolve -t A,MX, tcp -p 22,80) split it themselves.
+		DisableSliceFlagSeparator: true,
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodeHelp +
-			"\nENVIRONMENT:\n   Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is\n" +
-			"   NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR\n" +
-			"   and NETTOOL_QUIET. A flag on the command line wins. NO_COLOR turns colour off.\n",
+			"\nENVIRONMENT:\n   " + strings.Join(envHelp, "\n   ") + "\n",
 		Commands: cmds,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -105,7 +157,7 @@ func newApp(e *appEnv, args []string) *cli.App {
 			return cli.ShowAppHelp(c)
 		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErrorf("%v (see nettool --help)", err)
+			return usageErrorf("%s (see nettool --help)", flagAsTyped(err.Error(), e.args))
 		},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
@@ -114,7 +166,46 @@ func newApp(e *appEnv, args []string) *cli.App {
 	for _, cmd := range app.Commands {
 		prepare(e, cmd, "")
 	}
+	if !mayShowHelp(args) {
+		// Flag categories only group flags in help; urfave renders every
+		// categorised flag's help line when it sets up (regexps, env
+		// hints), which a run that prints no help does not need.
+		for _, c := range cmds {
+			uncategorise(c)
+		}
+	}
 	return app
+}
+
+// mayShowHelp reports whether a run of args could print help: it asks for
+// it, or it names no leaf command (`nettool serve` lists its subcommands).
+func mayShowHelp(args []string) bool {
+	if len(args) < 2 || args[1] == "docs" || args[1] == "completion" || args[len(args)-1] == completionFlag {
+		return true
+	}
+	for _, a := range args[1:] {
+		switch a {
+		case "-h", "--h", "-help", "--help", "help", "h":
+			return true
+		}
+	}
+	return false
+}
+
+// uncategorise clears the category of every flag of cmd and its subcommands.
+func uncategorise(cmd *cli.Command) {
+	for _, sub := range cmd.Subcommands {
+		uncategorise(sub)
+	}
+	for _, f := range cmd.Flags {
+		v := reflect.ValueOf(f)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		if c := v.Elem().FieldByName("Category"); c.IsValid() && c.Kind() == reflect.String && c.CanSet() {
+			c.SetString("")
+		}
+	}
 }
 
 // soleCommand returns the command args run when it can run alone: args name
@@ -137,7 +228,7 @@ func soleCommand(cmds []*cli.Command, args []string) *cli.Command {
 func prepare(e *appEnv, cmd *cli.Command, parent string) {
 	path := strings.TrimSpace(parent + " " + cmd.Name)
 	cmd.OnUsageError = func(c *cli.Context, err error, _ bool) error {
-		return &cmdError{path: path, err: usageErrorf("%v (see nettool %s --help)", err, path)}
+		return &cmdError{path: path, err: usageErrorf("%s (see nettool %s --help)", flagAsTyped(err.Error(), e.args), path)}
 	}
 	if len(cmd.Subcommands) > 0 || cmd.Action == nil {
 		for _, sub := range cmd.Subcommands {
@@ -152,6 +243,7 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 			}
 		}
 		addEnvVars(cmd.Flags, path)
+		keepSpace(cmd.Flags)
 		return
 	}
 	// A leaf's arguments are names, hosts and URLs: "help" or "h" among them
@@ -159,8 +251,12 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 	cmd.HideHelpCommand = true
 	cmd.Flags = append(cmd.Flags, outputFlagsOf(path)...)
 	addEnvVars(cmd.Flags, path)
+	keepSpace(cmd.Flags)
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
+		if err := checkNumbers(c, cmd.Flags); err != nil {
+			return &cmdError{path: path, err: err}
+		}
 		err := action(c)
 		if e.printer != nil {
 			_ = e.printer.Flush()
@@ -168,10 +264,89 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 		if e.promErr != nil && (err == nil || errors.Is(err, errFailed)) {
 			err = e.promErr
 		}
-		if err != nil {
+		if err = e.checkWrites(err, path); err != nil {
 			return &cmdError{path: path, err: err}
 		}
 		return nil
+	}
+}
+
+// flagRef is a flag named in an error of Go's flag package, always with one
+// dash ("not defined: -bogus" for --bogus).
+var flagRef = regexp.MustCompile(`(not defined: |needs an argument: |for flag |value "[^"]*" for )-([^\s:=]+)`)
+
+// flagAsTyped names the flags in a usage error as the user typed them:
+// --bogus for --bogus, -Z for -Z. A flag not found on the command line gets
+// two dashes for a long name and one for a letter.
+func flagAsTyped(msg string, args []string) string {
+	return flagRef.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := flagRef.FindStringSubmatch(m)
+		name := sub[2]
+		dashes := "--"
+		if len(name) == 1 {
+			dashes = "-"
+		}
+		for _, a := range args {
+			if a == "--" {
+				break
+			}
+			if !isFlagToken(a) {
+				continue
+			}
+			t := strings.TrimLeft(a, "-")
+			if t == name || strings.HasPrefix(t, name+"=") {
+				dashes = a[:len(a)-len(t)]
+				break
+			}
+		}
+		return sub[1] + dashes + name
+	})
+}
+
+// checkNumbers holds every numeric flag of every command to one rule: a
+// count, a size, a rate, a ratio or a time is a finite number, 0 or more.
+// NaN slips through every comparison a command makes (--max-ratio NaN
+// turned off the bomb check), so it is refused here, for every flag, from
+// the command line or a variable, before the command runs.
+func checkNumbers(c *cli.Context, flags []cli.Flag) error {
+	for _, f := range flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		bad := ""
+		switch plainFlag(f).(type) {
+		case *cli.IntFlag:
+			if v := c.Int(name); v < 0 {
+				bad = strconv.Itoa(v)
+			}
+		case *cli.Int64Flag:
+			if v := c.Int64(name); v < 0 {
+				bad = strconv.FormatInt(v, 10)
+			}
+		case *cli.Float64Flag:
+			if v := c.Float64(name); math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				bad = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+		case *cli.DurationFlag:
+			if v := c.Duration(name); v < 0 {
+				bad = v.String()
+			}
+		}
+		if bad != "" {
+			return usageErrorf("bad --%s %s: want a finite number, 0 or more", name, bad)
+		}
+	}
+	return nil
+}
+
+// keepSpace makes every repeatable string flag keep its value's spaces,
+// as typed ("-H 'X-T:  padded  '"): urfave trims them otherwise.
+func keepSpace(flags []cli.Flag) {
+	for _, f := range flags {
+		if sf, ok := f.(*cli.StringSliceFlag); ok {
+			sf.KeepSpace = true
+		}
 	}
 }
 
@@ -225,10 +400,12 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	if e.printer != nil {
 		return e.printer, nil
 	}
-	// --json and --output: the one given on the command line wins over
-	// the other's variable (NETTOOL_JSON=1 with -o text is text).
+	// --json and --output: the one given the more directly wins: on the
+	// command line, then in the command's own variable, then in the shared
+	// one (NETTOOL_JSON=1 with -o text is text, and so is NETTOOL_JSON=1
+	// with NETTOOL_RESOLVE_OUTPUT=text).
 	name := c.String("output")
-	if c.Bool("json") && (givenOnCommandLine(e.args, "json") || !givenOnCommandLine(e.args, "output", "o")) {
+	if c.Bool("json") && e.flagSource(c, "json") >= e.flagSource(c, "output") {
 		name = "json"
 	}
 	prom, err := e.promOutput(c, name)
@@ -249,6 +426,49 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 		Prom:   prom,
 	})
 	return e.printer, nil
+}
+
+// Where a flag's value came from, weakest first.
+const (
+	fromDefault   = iota
+	fromSharedVar // NETTOOL_OUTPUT
+	fromOwnVar    // NETTOOL_RESOLVE_OUTPUT
+	fromArgs      // -o text
+)
+
+// flagSource tells where the flag called name of the running command got
+// its value.
+func (e *appEnv) flagSource(c *cli.Context, name string) int {
+	f := findFlag(c.Command.Flags, name)
+	if f == nil {
+		return fromDefault
+	}
+	if givenOnCommandLine(e.args, f.Names()...) {
+		return fromArgs
+	}
+	vars := flagEnvVars(f)
+	for i, v := range vars {
+		if e.getenv(v) != "" {
+			if i == 0 {
+				return fromOwnVar // addEnvVars puts the command's own first
+			}
+			return fromSharedVar
+		}
+	}
+	return fromDefault
+}
+
+// flagEnvVars returns the variables of a flag, the command's own first.
+func flagEnvVars(f cli.Flag) []string {
+	v := reflect.ValueOf(plainFlag(f))
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	field := v.Elem().FieldByName("EnvVars")
+	if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
+		return nil
+	}
+	return field.Interface().([]string)
 }
 
 // givenOnCommandLine reports whether a flag called one of names appears in
@@ -315,7 +535,13 @@ func addEnvVars(flags []cli.Flag, path string) {
 		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
 			continue
 		}
-		name := envName(path, f.Names()[0])
+		// The Name field, not f.Names(): urfave runs a regexp over every
+		// name there, and this is done for every flag on every run.
+		nameField := v.Elem().FieldByName("Name")
+		if !nameField.IsValid() || nameField.Kind() != reflect.String {
+			continue
+		}
+		name := envName(path, nameField.String())
 		cur := field.Interface().([]string)
 		if !contains(cur, name) {
 			field.Set(reflect.ValueOf(append([]string{name}, cur...)))
@@ -351,18 +577,34 @@ func contains(list []string, s string) bool {
 
 // run is nettool: it parses args, runs one command and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Every byte of stdout goes through one checked writer: the first write
+	// error (a full disk, a closed pipe) stops the command as Ctrl-C would,
+	// and the run ends with exit 1 and one line saying so, whatever the
+	// command did with the errors of its writes.
+	ctx, cancelWrite := context.WithCancelCause(ctx)
+	defer cancelWrite(nil)
+	out := output.NewCheckedWriter(stdout, func(err error) { cancelWrite(&writeError{err}) })
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first Ctrl-C asks the command to stop and print what it measured;
 	// a second one kills nettool, as the default handler does.
 	defer context.AfterFunc(ctx, stop)()
-	e := &appEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, args: args}
+	e := &appEnv{ctx: ctx, stdin: stdin, stdout: out, stderr: stderr, getenv: os.Getenv, args: args, out: out}
 	app := newApp(e, args)
-	err := app.RunContext(ctx, reorderArgs(app, args))
+	argv := reorderArgs(app, args)
+	if len(app.Commands) == 1 && !mayShowHelp(args) {
+		cacheFlagNames(app)
+	}
+	err := app.RunContext(ctx, argv)
 	if e.printer != nil {
 		_ = e.printer.Flush()
 	}
+	err = e.checkWrites(err, "")
 	code, msg := codeFor(err)
+	if _, nested := stdout.(*output.CheckedWriter); nested && out.Err() != nil {
+		// A run inside a run (a demo step): the outer run says it once.
+		msg = ""
+	}
 	if msg != "" {
 		prefix := "nettool: "
 		if ce, ok := err.(*cmdError); ok {

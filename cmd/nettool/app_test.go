@@ -85,11 +85,11 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"argdump", "x", "--nope"}, "nettool: argdump: flag provided but not defined: -nope"},
+		{[]string{"argdump", "x", "--nope"}, "nettool: argdump: flag provided but not defined: --nope"},
 		{[]string{"argdump", "-c", "abc"}, "nettool: argdump: invalid value \"abc\" for flag -c"},
 		{[]string{"argdump", "-o", "yaml"}, "nettool: argdump: unknown output format \"yaml\""},
 		{[]string{"frobnicate"}, "nettool: unknown command \"frobnicate\""},
-		{[]string{"--bogus"}, "nettool: flag provided but not defined: -bogus"},
+		{[]string{"--bogus"}, "nettool: flag provided but not defined: --bogus"},
 		{[]string{"serve", "nosuch"}, "nettool: serve: unknown command \"nosuch\""},
 		{[]string{"completion", "tcsh"}, "nettool: completion: unknown shell \"tcsh\""},
 	}

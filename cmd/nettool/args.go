@@ -46,6 +46,13 @@ func reorderArgs(app *cli.App, args []string) []string {
 func reorderFor(cmd *cli.Command, args []string) []string {
 	var flags, pos []string
 	help := false // -h given as a flag (not as some flag's value)
+	mixed := mixedForms(cmd.Flags, args)
+	canon := func(tok string) string {
+		if f := findFlag(cmd.Flags, strings.TrimLeft(tok, "-")); f != nil && mixed[f.Names()[0]] {
+			return "--" + f.Names()[0]
+		}
+		return tok
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -54,16 +61,16 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		}
 		if isFlagToken(a) {
 			if short, value, ok := splitAttached(cmd.Flags, a); ok {
-				flags = append(flags, short, secondsValue(cmd.Flags, short[1:], value))
+				flags = append(flags, canon(short), secondsValue(cmd.Flags, short[1:], value))
 				continue
 			}
 			help = help || a == "-h" || a == "--h" || a == "--help" || a == "-help"
 			name := strings.TrimLeft(a, "-")
 			if n, v, ok := strings.Cut(name, "="); ok {
-				flags = append(flags, a[:len(a)-len(name)]+n+"="+secondsValue(cmd.Flags, n, v))
+				flags = append(flags, canon(a[:len(a)-len(name)]+n)+"="+secondsValue(cmd.Flags, n, v))
 				continue
 			}
-			flags = append(flags, a)
+			flags = append(flags, canon(a))
 			if takesValue(cmd.Flags, name) {
 				if i+1 == len(args) {
 					// The value is missing: leave the flag last, with
@@ -95,6 +102,39 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 		return append(flags, pos...)
 	}
 	return append(append(flags, "--"), pos...)
+}
+
+// mixedForms finds the flags given under two of their names on one command
+// line ("-H a --header b", "-c 3 --count 4"), which users of curl and ping
+// mix freely and urfave refuses: those are given to urfave under their first
+// name. The others stay as typed, so that a usage error names what the user
+// wrote.
+func mixedForms(flags []cli.Flag, args []string) map[string]bool {
+	seen := map[string]string{}
+	mixed := map[string]bool{}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !isFlagToken(a) {
+			continue
+		}
+		name := strings.TrimLeft(a, "-")
+		if short, _, ok := splitAttached(flags, a); ok {
+			name = short[1:]
+		}
+		name, _, _ = strings.Cut(name, "=")
+		f := findFlag(flags, name)
+		if f == nil {
+			continue
+		}
+		first := f.Names()[0]
+		if prev, ok := seen[first]; ok && prev != name {
+			mixed[first] = true
+		}
+		seen[first] = name
+	}
+	return mixed
 }
 
 // secondsValue lets a duration flag take a bare number of seconds, as
@@ -155,7 +195,7 @@ func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				return f
+				return plainFlag(f)
 			}
 		}
 	}

@@ -86,7 +86,7 @@ func TestArgsFlagValueMissingAtEnd(t *testing.T) {
 		{"tcp", "127.0.0.1:1", "-c"},
 	} {
 		out, errs, code := runCLI(t, args...)
-		flag := "-" + strings.TrimLeft(args[len(args)-1], "-")
+		flag := args[len(args)-1] // named as typed
 		if code != exitUsage || !strings.Contains(errs, "flag needs an argument: "+flag) || out != "" {
 			t.Errorf("%q: exit %d out %q err %q", args, code, out, errs)
 		}

@@ -43,12 +43,14 @@ func (d *demo) say(format string, args ...any) {
 }
 
 // nettool runs one nettool command in-process, as a person would type it,
-// and returns its exit code.
+// and returns its exit code. Its stderr is part of the transcript, in order
+// with its stdout, as a terminal would show both: a progress line on the
+// demo's own stderr would cut into the step ("asking 2 providers...").
 func (d *demo) nettool(ctx context.Context, args ...string) int {
 	fmt.Fprintf(d.out, "\n$ nettool %s\n", strings.Join(quoteArgs(args), " "))
 	full := append([]string{"nettool"}, args...)
 	full = append(full, d.extra...)
-	return run(ctx, full, strings.NewReader(""), d.e.stdout, d.e.stderr)
+	return run(ctx, full, strings.NewReader(""), d.e.stdout, d.e.stdout)
 }
 
 // expect runs a command and turns an unexpected exit code into an error.

@@ -42,6 +42,11 @@ func TestDemoRunsTheJourney(t *testing.T) {
 	if strings.Contains(out, "\x1b[") {
 		t.Error("--no-color output has colour codes")
 	}
+	// The steps' chatter is part of the transcript, in its place: nothing
+	// cuts into it from stderr.
+	if errs != "" || !strings.Contains(out, "--allow-documentation\nasking 2 providers over IPv4") {
+		t.Errorf("stderr %q; the myip step's progress line must be in the transcript:\n%s", errs, out)
+	}
 }
 
 // Output flags that make no sense for a command are not offered, and the

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -32,8 +33,10 @@ func init() {
 				var err error
 				if c.Bool("man") {
 					s, err = app.ToManWithSection(1)
+					s += docsManSections()
 				} else {
 					s, err = app.ToMarkdown()
+					s += docsMarkdownSections()
 				}
 				if err != nil {
 					return err
@@ -43,4 +46,35 @@ func init() {
 			},
 		}
 	})
+}
+
+// docsManSections are the sections of --help that urfave's man page leaves
+// out: EXIT STATUS and ENVIRONMENT.
+func docsManSections() string {
+	roff := func(s string) string {
+		s = strings.ReplaceAll(s, "\\", "\\e")
+		if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+			s = "\\&" + s
+		}
+		return s
+	}
+	var b strings.Builder
+	b.WriteString("\n.SH EXIT STATUS\n")
+	for _, c := range exitCodes {
+		fmt.Fprintf(&b, ".TP\n\\fB%s\\fP\n%s\n", c.code, roff(strings.ReplaceAll(c.text, "\n", " ")))
+	}
+	b.WriteString("\n.SH ENVIRONMENT\n")
+	b.WriteString(roff(strings.Join(envHelp, " ")) + "\n")
+	return b.String()
+}
+
+// docsMarkdownSections are the same sections for the markdown reference.
+func docsMarkdownSections() string {
+	var b strings.Builder
+	b.WriteString("\n# EXIT STATUS\n\n| code | meaning |\n|---|---|\n")
+	for _, c := range exitCodes {
+		fmt.Fprintf(&b, "| %s | %s |\n", c.code, strings.ReplaceAll(c.text, "\n", " "))
+	}
+	b.WriteString("\n# ENVIRONMENT\n\n" + strings.Join(envHelp, " ") + "\n")
+	return b.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nettool/nettool/probe"
 )
@@ -16,14 +17,40 @@ const (
 	exitInterrupted = 130 // Ctrl-C
 )
 
-const exitCodeHelp = `EXIT CODES:
-   0    every target succeeded (get: any HTTP response, unless --fail and status >= 400)
-   1    the probe ran and a target failed: no reply, refused or filtered,
-        NXDOMAIN/NODATA/SERVFAIL/REFUSED, no external-IP consensus
-   2    usage error or bad input: bad flag, malformed name/port/URL, unreadable file
-   3    a local problem stopped the probe: no permission for ICMP sockets, no usable network
-   130  interrupted (ping prints its summary first and exits by its replies)
-`
+// exitCodes is the table of exit codes, for --help, the man page and the
+// markdown reference.
+var exitCodes = []struct{ code, text string }{
+	{"0", "every target succeeded (get: any HTTP response, unless --fail and status >= 400)"},
+	{"1", "the probe ran and a target failed: no reply, refused or filtered,\nNXDOMAIN/NODATA/SERVFAIL/REFUSED, no external-IP consensus; the output could not be written"},
+	{"2", "usage error or bad input: bad flag, malformed name/port/URL, unreadable file"},
+	{"3", "a local problem stopped the probe: no permission for ICMP sockets, no usable network"},
+	{"130", "interrupted (ping prints its summary first and exits by its replies)"},
+}
+
+// exitCodeHelp is the EXIT CODES section of --help.
+var exitCodeHelp = func() string {
+	var b strings.Builder
+	b.WriteString("EXIT CODES:\n")
+	for _, c := range exitCodes {
+		for i, line := range strings.Split(c.text, "\n") {
+			code := ""
+			if i == 0 {
+				code = c.code
+			}
+			fmt.Fprintf(&b, "   %-4s %s\n", code, line)
+		}
+	}
+	return b.String()
+}()
+
+// envHelp is the ENVIRONMENT section of --help, the man page and the
+// markdown reference.
+var envHelp = []string{
+	"Every flag of a command can also be set as NETTOOL_<COMMAND>_<FLAG> (--timeout of resolve is",
+	"NETTOOL_RESOLVE_TIMEOUT); the output flags also as NETTOOL_OUTPUT, NETTOOL_JSON, NETTOOL_NO_COLOR",
+	"and NETTOOL_QUIET, the command's own variable winning. A flag on the command line wins. The variable",
+	"of a repeatable flag gives one value, as typed. NO_COLOR turns colour off.",
+}
 
 // exitError carries an exit code out of a command. An empty msg means the
 // command has already said everything it had to say (the failed result is in

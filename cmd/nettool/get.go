@@ -5,9 +5,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +43,13 @@ breaks RFC 9112 (conflicting Content-Length, Transfer-Encoding with
 Content-Length, bare LF, obs-fold, bad chunk sizes, HTTP/0.9 or a non-HTTP
 reply) is still shown, with a warning per violation, and exits 1.
 
+-O FILE writes through a device, a FIFO or a symlink's target, as curl -o;
+a regular file is replaced only when the transfer succeeded.
+
 Exit: 0 for a complete HTTP response (any status unless --fail), 1 for
-connection failures, timeouts, malformed or oversized responses (and status
->= 400 with --fail), 2 for bad URLs and flags.`
+connection failures, timeouts, malformed, incomplete or oversized responses
+(and status >= 400 with --fail), 2 for bad URLs and flags, 3 when -O FILE
+cannot be written.`
 
 func init() {
 	registerCommand(400, func(e *appEnv) *cli.Command {
@@ -176,20 +180,30 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 			if err != nil {
 				return t, o, usageErrorf("cannot read --data-file: %v", err)
 			}
-			defer fh.Close()
-			r = fh
-		}
-		b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
-		if err != nil {
-			if e.ctx.Err() != nil {
-				return t, o, errInterrupted
+			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+				// Streamed from the file as it is sent, never held in
+				// memory; getRun closes it.
+				spec.BodyFile, spec.BodySize, spec.HasBody = fh, st.Size(), true
+			} else {
+				defer fh.Close()
+				r = fh
 			}
-			return t, o, usageErrorf("cannot read --data-file: %v", err)
 		}
-		if len(b) > 64<<20 {
-			return t, o, usageErrorf("--data-file is larger than 64 MiB")
+		if spec.BodyFile == nil {
+			// A pipe or stdin: read first (its length goes in
+			// Content-Length), at most 64 MiB.
+			b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
+			if err != nil {
+				if e.ctx.Err() != nil {
+					return t, o, errInterrupted
+				}
+				return t, o, usageErrorf("cannot read --data-file: %v", err)
+			}
+			if len(b) > 64<<20 {
+				return t, o, usageErrorf("--data-file from a pipe or stdin is larger than 64 MiB (a regular file has no limit)")
+			}
+			spec.Body, spec.HasBody = b, true
 		}
-		spec.Body, spec.HasBody = b, true
 	}
 	o.Request = spec
 	o.Timeout, o.ConnectTimeout = c.Duration("timeout"), c.Duration("connect-timeout")
@@ -214,9 +228,9 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 		}
 	}
 	if f := c.String("cacert"); f != "" {
-		pemBytes, err := readFileLimited(f, 16<<20)
+		pemBytes, err := readFileLimited(e.ctx, f, 16<<20)
 		if err != nil {
-			return t, o, usageErrorf("cannot read --cacert: %v", err)
+			return t, o, inputError(err, "cannot read --cacert: %v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pemBytes) {
@@ -246,8 +260,8 @@ func getOptions(e *appEnv, c *cli.Context) (httpget.Target, httpget.Options, err
 	if show == 0 || show > 1<<30 {
 		show = 1 << 30
 	}
-	if c.Float64("max-ratio") < 0 {
-		return t, o, usageErrorf("--max-ratio must be 0 or more")
+	if r := c.Float64("max-ratio"); math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+		return t, o, usageErrorf("bad --max-ratio %v: want a finite number, 0 or more (0: no limit)", r)
 	}
 	o.Limits = httpget.Limits{MaxHeadBytes: int(head), MaxBody: maxSize, MaxRatio: c.Float64("max-ratio"), KeepBody: int(show), KeepRaw: int(show)}
 	if maxSize == 0 {
@@ -265,6 +279,9 @@ func getRun(e *appEnv, c *cli.Context) error {
 		return err
 	}
 	t, o, err := getOptions(e, c)
+	if f, ok := o.Request.BodyFile.(*os.File); ok {
+		defer f.Close()
+	}
 	if err != nil {
 		return err
 	}
@@ -277,20 +294,13 @@ func getRun(e *appEnv, c *cli.Context) error {
 	}
 	stdoutTTY := output.IsTerminal(e.stdout)
 	o.Fail = c.Bool("fail")
-	var outFile *os.File
+	var out *getOutFile
 	if f := c.String("out-file"); f != "" {
-		// The body goes to a temporary file beside FILE, renamed over it
-		// only when the transfer succeeded: a failed one leaves FILE as it
-		// was.
-		outFile, err = os.CreateTemp(filepath.Dir(f), "."+filepath.Base(f)+".nettool-*")
-		if err != nil {
-			return usageErrorf("cannot write --out-file: %v", err)
+		if out, err = getOpenOut(e.ctx, f); err != nil {
+			return err
 		}
-		defer func() {
-			outFile.Close()
-			os.Remove(outFile.Name()) // gone already when renamed
-		}()
-		o.Sink = outFile
+		defer out.abort() // nothing once committed
+		o.Sink = out
 	} else if bodyOnly && !stdoutTTY {
 		o.Sink = p.Stdout()
 	}
@@ -305,7 +315,14 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if pr.w != nil {
 		// Show each stage as it happens: a person watching a slow server
 		// sees the connection and the request at once.
-		o.Observe = func(x *httpget.Exchange, st httpget.Stage) { pr.stage(x, st, true) }
+		o.Observe = func(x *httpget.Exchange, st httpget.Stage) {
+			if out != nil && st == httpget.StageDone && x.Location == "" {
+				// The last hop's summary says what became of FILE: it is
+				// printed once FILE is committed or left alone.
+				return
+			}
+			pr.stage(x, st, true)
+		}
 	}
 	res, err := httpget.Get(e.ctx, t, o)
 	if err != nil {
@@ -315,17 +332,20 @@ func getRun(e *appEnv, c *cli.Context) error {
 	if c.Bool("fail") && res.OK && res.Status >= 400 {
 		res.OK, res.Failure, res.Error = false, probe.FailHTTPStatus, fmt.Sprintf("status %d (--fail)", res.Status)
 	}
-	if outFile != nil {
-		if err := outFile.Close(); err != nil {
-			return probe.Localf("writing --out-file: %v", err)
+	var outErr error
+	if out != nil {
+		outErr = out.WriteError()
+		ok := res.OK && outErr == nil
+		if ok {
+			outErr = out.commit()
+			ok = outErr == nil
+		} else {
+			out.abort()
 		}
-		if res.OK {
-			if err := os.Chmod(outFile.Name(), 0o644); err != nil {
-				return probe.Localf("writing --out-file: %v", err)
-			}
-			if err := os.Rename(outFile.Name(), c.String("out-file")); err != nil {
-				return probe.Localf("writing --out-file: %v", err)
-			}
+		pr.outHop, pr.outTouched, pr.outFailed = last, out.Touched(), !ok
+		if outErr != nil {
+			// The exchange went well, FILE did not: --json says so too.
+			res.OK, res.Failure, res.Error = false, httpget.FailWriteError, outErr.Error()
 		}
 	}
 	switch {
@@ -348,13 +368,16 @@ func getRun(e *appEnv, c *cli.Context) error {
 			p.Warn("nettool: get: warning: %s: %s", v.Code, output.Escape(v.Message))
 		}
 	}
+	if outErr != nil {
+		return outErr
+	}
 	if !res.OK {
 		if e.ctx.Err() != nil {
 			return errInterrupted
 		}
 		msg := res.Error
 		if res.Failure == probe.FailProtocol && len(last.Violations()) > 0 {
-			msg = fmt.Sprintf("the response breaks HTTP/1.1 (%d violations above)", len(last.Violations()))
+			msg = fmt.Sprintf("the response breaks HTTP/1.1 (%s above)", probe.Count(len(last.Violations()), "violation", "violations"))
 		}
 		p.Warn("nettool: get: %s: %s", res.Failure, output.Escape(msg))
 		return errFailed
@@ -363,15 +386,21 @@ func getRun(e *appEnv, c *cli.Context) error {
 }
 
 type getPrinter struct {
-	p        *output.Printer
-	w        io.Writer
-	tty      bool
-	raw      bool
-	outFile  string
-	done     map[*httpget.Exchange]httpget.Stage // stages already printed
-	hops     int
-	follow   bool // -L: number the hops
-	withBody bool // the body belongs in the journey (not with -b)
+	p       *output.Printer
+	w       io.Writer
+	tty     bool
+	raw     bool
+	outFile string
+	// outHop is the hop whose body went to -O FILE; outTouched says FILE
+	// was written (committed, or a device/FIFO written through), outFailed
+	// that the transfer or the writing failed.
+	outHop     *httpget.Exchange
+	outTouched bool
+	outFailed  bool
+	done       map[*httpget.Exchange]httpget.Stage // stages already printed
+	hops       int
+	follow     bool // -L: number the hops
+	withBody   bool // the body belongs in the journey (not with -b)
 }
 
 // stage prints what an exchange has reached, once.
@@ -386,7 +415,7 @@ func (g *getPrinter) stage(x *httpget.Exchange, st httpget.Stage, live bool) {
 		switch s {
 		case httpget.StageSent:
 			if len(x.RawRequest) > 0 {
-				g.request(x.RawRequest)
+				g.request(x)
 			}
 		case httpget.StageHead:
 			if !g.raw && x.Response != nil && x.Response.HTTP {
@@ -394,7 +423,7 @@ func (g *getPrinter) stage(x *httpget.Exchange, st httpget.Stage, live bool) {
 			}
 		case httpget.StageDone:
 			if r := x.Response; r != nil {
-				g.response(r, g.withBody)
+				g.response(x, r, g.withBody)
 			}
 			if (x.Response != nil || x.Connection != nil) && !g.p.Quiet() {
 				g.timings(x)
@@ -516,7 +545,8 @@ func getTrimEOL(l []byte) []byte {
 	return bytes.TrimSuffix(l, []byte("\r"))
 }
 
-func (g *getPrinter) request(raw []byte) {
+func (g *getPrinter) request(x *httpget.Exchange) {
+	raw := x.RawRequest
 	head, body := raw, []byte(nil)
 	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
 		head, body = raw[:i+4], raw[i+4:]
@@ -525,7 +555,7 @@ func (g *getPrinter) request(raw []byte) {
 		if g.raw {
 			g.line("> %s", output.EscapeBytes(l))
 		} else {
-			g.line("%s", strings.TrimRight("> "+output.EscapeBytes(getTrimEOL(l)), " "))
+			g.line("%s", getPrefixed(">", output.EscapeBytes(getTrimEOL(l))))
 		}
 	}
 	if len(body) > 0 {
@@ -536,13 +566,20 @@ func (g *getPrinter) request(raw []byte) {
 				g.line("> %s", output.EscapeBytes(getTrimEOL(l)))
 			}
 		}
-		if !g.raw {
-			g.info("Request body: %d bytes", len(body))
-		}
+	}
+	n := int64(len(body))
+	if x.Request != nil {
+		n = x.Request.BodyBytes
+	}
+	if x.RawRequestCut {
+		g.info("... %d more request body bytes not shown (--show-max)", n-int64(len(body)))
+	}
+	if n > 0 && !g.raw {
+		g.info("Request body: %d bytes", n)
 	}
 }
 
-func (g *getPrinter) response(r *httpget.Response, withBody bool) {
+func (g *getPrinter) response(x *httpget.Exchange, r *httpget.Response, withBody bool) {
 	if g.raw {
 		for _, l := range getSplitLines(r.Raw) {
 			g.line("< %s", output.EscapeBytes(l))
@@ -561,17 +598,26 @@ func (g *getPrinter) response(r *httpget.Response, withBody bool) {
 			g.line("< %s: %s   (trailer)", output.Escape(f.Name), output.Escape(f.Value))
 		}
 	}
-	g.bodySummary(r)
+	g.bodySummary(x, r)
 }
 
 // head prints the status line and fields as received.
 func (g *getPrinter) head(r *httpget.Response) {
 	for _, l := range r.HeadLines {
-		g.line("%s", strings.TrimRight("< "+output.EscapeBytes(getTrimEOL(l)), " "))
+		g.line("%s", getPrefixed("<", output.EscapeBytes(getTrimEOL(l))))
 	}
 }
 
-func (g *getPrinter) bodySummary(r *httpget.Response) {
+// getPrefixed is one line of the exchange as sent or received, trailing
+// spaces kept (as curl -v shows them); an empty line is the marker alone.
+func getPrefixed(mark, l string) string {
+	if l == "" {
+		return mark
+	}
+	return mark + " " + l
+}
+
+func (g *getPrinter) bodySummary(x *httpget.Exchange, r *httpget.Response) {
 	if !r.HTTP {
 		g.info("Reply: %d bytes", r.BodyBytes)
 		return
@@ -593,10 +639,17 @@ func (g *getPrinter) bodySummary(r *httpget.Response) {
 	}
 	parts = append(parts, framing)
 	if len(r.Trailers) > 0 {
-		parts = append(parts, fmt.Sprintf("%d trailer fields", len(r.Trailers)))
+		parts = append(parts, probe.Count(len(r.Trailers), "trailer field", "trailer fields"))
 	}
-	if g.outFile != "" {
-		parts = append(parts, "written to "+output.Escape(g.outFile))
+	if g.outFile != "" && x == g.outHop {
+		switch {
+		case g.outTouched && g.outFailed:
+			parts = append(parts, "written in part to "+output.Escape(g.outFile))
+		case g.outTouched:
+			parts = append(parts, "written to "+output.Escape(g.outFile))
+		default:
+			parts = append(parts, output.Escape(g.outFile)+" not written")
+		}
 	}
 	if !r.Complete && r.Framing != "none" {
 		parts = append(parts, "INCOMPLETE")

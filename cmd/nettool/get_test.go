@@ -509,7 +509,7 @@ func TestGetTrailers(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Sum: \x1b[31m42\r\n\r\n")
 	})
 	out, errs, code := runCLI(t, "get", addr)
-	if code != 1 || !strings.Contains(errs, "control_in_field") || !strings.Contains(out, "hello\n") || !strings.Contains(out, `< X-Sum: \x1b[31m42   (trailer)`) || !strings.Contains(out, "1 trailer fields") {
+	if code != 1 || !strings.Contains(errs, "control_in_field") || !strings.Contains(out, "hello\n") || !strings.Contains(out, `< X-Sum: \x1b[31m42   (trailer)`) || !strings.Contains(out, "1 trailer field") {
 		t.Fatalf("trailers: code %d err %q\n%s", code, errs, out)
 	}
 }

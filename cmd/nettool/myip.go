@@ -65,7 +65,7 @@ func init() {
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "external", Usage: "only the external address (ask the providers)"},
 				&cli.BoolFlag{Name: "internal", Usage: "only the internal picture (no provider is contacted)"},
-				&cli.BoolFlag{Name: "short", Usage: "only the external address(es), one per line, for IP=$(nettool myip --short)"},
+				&cli.BoolFlag{Name: "short", Usage: "only the external addresses, one per line, for IP=$(nettool myip --short)"},
 				&cli.BoolFlag{Name: "ipv4", Aliases: []string{"4"}, Usage: "IPv4 only: dials forced to IPv4, answers must be IPv4"},
 				&cli.BoolFlag{Name: "ipv6", Aliases: []string{"6"}, Usage: "IPv6 only: dials forced to IPv6, answers must be IPv6"},
 				&cli.GenericFlag{Name: "provider", Value: providers, Usage: "provider `SPEC` (repeatable; replaces the defaults, see --list-providers)"},
@@ -196,7 +196,7 @@ func myipRun(e *appEnv, c *cli.Context, list *myipProviderList) error {
 			OnAnswer:  func(a ipinfo.Answer) { p.Stream(a) },
 		}
 		if !c.Bool("short") || !p.IsText() {
-			p.Info("asking %d provider(s) over %s, quorum %d, timeout %s", len(providers), myipFamilyNames(families), myipQuorum(quorum, len(providers)), timeout)
+			p.Info("asking %s over %s, quorum %d, timeout %s", probe.Count(len(providers), "provider", "providers"), myipFamilyNames(families), myipQuorum(quorum, len(providers)), timeout)
 		}
 		rep.External = ipinfo.Discover(e.ctx, opts)
 		extErr = myipExitFor(rep.External, forced)
@@ -378,13 +378,27 @@ func myipText(p *output.Printer, rep myipReport, verbose bool) {
 			}
 			if verbose {
 				rows := [][]string{{"    PROVIDER", "RESULT", "TIME", "DETAIL"}}
+				same := map[string]int{} // valid answers per address
+				valid := 0
+				for _, a := range x.Answers {
+					if a.OK {
+						same[a.Address]++
+						valid++
+					}
+				}
 				for _, a := range x.Answers {
 					result, detail := a.Address, ""
 					switch {
 					case a.OK && a.Agrees:
 						detail = "agrees"
-					case a.OK:
+					case a.OK && (x.OK || valid > same[a.Address]):
+						// Only another valid answer can disagree: a
+						// provider that never answered does not.
 						detail = "disagrees"
+					case a.OK && same[a.Address] > 1:
+						detail = "agrees with " + probe.Count(same[a.Address]-1, "other", "others") + ", below the quorum"
+					case a.OK:
+						detail = "the only valid answer, below the quorum"
 					default:
 						result = a.Failure
 						detail = a.Error

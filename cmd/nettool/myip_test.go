@@ -84,7 +84,7 @@ func TestMyipText(t *testing.T) {
 	if strings.Contains(out, "IPv6") {
 		t.Errorf("-4 output mentions IPv6:\n%s", out)
 	}
-	if !strings.Contains(errs, "asking 2 provider(s) over IPv4, quorum 2") {
+	if !strings.Contains(errs, "asking 2 providers over IPv4, quorum 2") {
 		t.Errorf("stderr %q", errs)
 	}
 }

@@ -138,8 +138,11 @@ var pingResolver *net.Resolver
 func pingReadHostFile(e *appEnv, name string) ([]string, error) {
 	r := e.stdinReader()
 	if name != "-" {
-		f, err := os.Open(name)
+		f, err := openInput(e.ctx, name)
 		if err != nil {
+			if e.ctx.Err() != nil {
+				return nil, errInterrupted
+			}
 			return nil, probe.Usagef("--file: %v", err)
 		}
 		defer f.Close()
@@ -232,7 +235,7 @@ func pingCountText(o ping.Options) string {
 	if o.Count == 0 {
 		return fmt.Sprintf("every %v until stopped", o.Interval)
 	}
-	return fmt.Sprintf("%d probes each, every %v", o.Count, o.Interval)
+	return fmt.Sprintf("%s each, every %v", probe.Count(o.Count, "probe", "probes"), o.Interval)
 }
 
 // pingTargetName shows a target as "name (addr)" or "addr", escaped.
@@ -466,7 +469,7 @@ func (v *pingView) summary(res *ping.Result, o ping.Options, unresolved []string
 	} else if len(unresolved) > 0 {
 		run.OK = false
 		run.Failure = probe.FailDNSLookup
-		run.Error = fmt.Sprintf("%d names did not resolve", len(unresolved))
+		run.Error = probe.Count(len(unresolved), "name", "names") + " did not resolve"
 	}
 	switch p.Format() {
 	case output.JSONL:

@@ -169,7 +169,7 @@ func TestPingBadInput(t *testing.T) {
 		{[]string{"ping"}, "no host given"},
 		{[]string{"ping", "127.0.0.1:80"}, "not host:port"},
 		{[]string{"ping", "a..b"}, "empty label"},
-		{[]string{"ping", "-c", "-1", "127.0.0.1"}, "bad count"},
+		{[]string{"ping", "-c", "-1", "127.0.0.1"}, "bad --count -1"},
 		{[]string{"ping", "-i", "abc", "127.0.0.1"}, "--interval: bad time"},
 		{[]string{"ping", "-i", "0", "127.0.0.1"}, "bad interval"},
 		{[]string{"ping", "-W", "-1", "127.0.0.1"}, "--wait: bad time"},

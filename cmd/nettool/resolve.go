@@ -287,9 +287,9 @@ func resolveTLSConfig(c *cli.Context) (*tls.Config, error) {
 		conf.InsecureSkipVerify = true
 	}
 	if f := c.String("cacert"); f != "" {
-		pem, err := readFileLimited(f, 16<<20)
+		pem, err := readFileLimited(c.Context, f, 16<<20)
 		if err != nil {
-			return nil, probe.Usagef("cannot read --cacert %s: %v", f, resolveErrText(err))
+			return nil, inputError(err, "cannot read --cacert %s: %v", f, resolveErrText(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -556,17 +556,17 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	var in io.Reader
 	name := pl.file
 	if pl.file == "-" {
-		in = e.stdin
+		in = e.stdinReader()
 		name = "stdin"
 	} else {
-		f, err := os.Open(pl.file)
-		if err != nil {
-			return probe.Usagef("cannot read %s: %v", pl.file, resolveErrText(err))
-		}
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(pl.file); err == nil && fi.IsDir() {
 			return probe.Usagef("cannot read %s: is a directory", pl.file)
 		}
+		f, err := openInput(e.ctx, pl.file)
+		if err != nil {
+			return inputError(err, "cannot read %s: %v", pl.file, resolveErrText(err))
+		}
+		defer f.Close()
 		in = f
 	}
 	if e.getenv("GOGC") == "" && e.getenv("GOMEMLIMIT") == "" {
@@ -613,7 +613,7 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 	}
 	p.Warn(";; batch: sent %d, answered %d, noerror %d, nodata %d, nxdomain %d, servfail %d, refused %d, other rcode %d, timeouts %d, errors %d, bad lines %d, tcp fallbacks %d, retries %d; %.3f s, %.0f qps%s",
 		st.Sent, st.Answered, st.NoError, st.NoData, st.NXDomain, st.ServFail, st.Refused, st.OtherRc, st.Timeouts, st.Errors, st.BadLines, st.TCPFall, st.Retries, st.ElapsedMS/1000, st.QPS,
-		map[bool]string{true: " (interrupted)", false: ""}[st.Canceled])
+		map[bool]string{true: e.stopNote(), false: ""}[st.Canceled])
 	switch {
 	case err != nil:
 		return err
@@ -621,6 +621,8 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 		return errInterrupted
 	case st.BadLines > 0:
 		return exitWith(exitUsage)
+	case st.Sent == 0:
+		return usageErrorf("%s holds no query: every line is empty or a comment", output.Escape(name))
 	case !st.AllOK():
 		return errFailed
 	}

@@ -45,7 +45,11 @@ func init() {
 					return probe.Localf("cannot listen on %s: %v", addr, err)
 				}
 				p.Doc(map[string]any{"type": "serve_http", "url": s.URL(), "address": s.Addr(), "tls": c.Bool("tls")})
-				p.TextLine("serving HTTP on %s (Ctrl-C stops)", s.URL())
+				proto := "HTTP"
+				if c.Bool("tls") {
+					proto = "HTTPS"
+				}
+				p.TextLine("serving %s on %s (Ctrl-C stops)", proto, s.URL())
 				if pem := s.CertPEM(); pem != nil {
 					p.Info("certificate (trust it with --cacert FILE):\n%s", pem)
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -144,9 +145,9 @@ func tcpParse(c *cli.Context) (*tcpConfig, error) {
 			}
 		}
 		if f := c.String("cacert"); f != "" {
-			pem, err := readFileLimited(f, 16<<20)
+			pem, err := readFileLimited(c.Context, f, 16<<20)
 			if err != nil {
-				return nil, usageErrorf("cannot read --cacert: %v", err)
+				return nil, inputError(err, "cannot read --cacert: %v", err)
 			}
 			t.Roots = x509.NewCertPool()
 			if !t.Roots.AppendCertsFromPEM(pem) {
@@ -357,9 +358,19 @@ func tcpConnectOne(ctx context.Context, cfg *tcpConfig, p *output.Printer, hp pr
 	}
 	if cfg.wait > 0 {
 		elapsed := tcpDur(time.Since(s.Start))
-		if s.OK {
+		switch {
+		case s.OK:
 			p.TextLine("%s is open after %s (%d attempt%s)", output.Escape(hp.String()), elapsed, st.Attempts, tcpPlural(st.Attempts))
-		} else {
+		case ctx.Err() != nil:
+			// Stopped before --wait ran out: say so, not "did not open
+			// within" a time that has not passed.
+			s.Failure, s.Error = probe.FailCanceled, "interrupted after "+elapsed+" of --wait "+cfg.wait.String()
+			line := fmt.Sprintf("%s: interrupted after %s of --wait %s, not open yet (%d attempt%s", output.Escape(hp.String()), elapsed, cfg.wait, st.Attempts, tcpPlural(st.Attempts))
+			if st.Attempts > 0 {
+				line += ", last: " + tcpReason(&last)
+			}
+			p.TextLine("%s)", line)
+		default:
 			p.TextLine("%s did not open within %s (%d attempt%s, last: %s)", output.Escape(hp.String()), cfg.wait, st.Attempts, tcpPlural(st.Attempts), tcpReason(&last))
 		}
 		return finish()
@@ -514,7 +525,7 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		targets = append(targets, t)
 	}
 	if hostsTotal*cfg.ports.Len() > tcp.MaxScanProbes {
-		return usageErrorf("%d addresses x %d ports is too many connections for one run (at most %d)", hostsTotal, cfg.ports.Len(), tcp.MaxScanProbes)
+		return usageErrorf("%s x %s is too many connections for one run (at most %d)", probe.Count(hostsTotal, "address", "addresses"), probe.Count(cfg.ports.Len(), "port", "ports"), tcp.MaxScanProbes)
 	}
 	var hosts []tcp.ScanHost
 	var unresolved []string
@@ -546,7 +557,7 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 	prog := &tcp.Progress{}
 	prog.Total.Store(int64(len(hosts) * cfg.ports.Len()))
 	if len(hosts) > 0 {
-		p.Info("scanning %d port%s on %d address%s, %d connections at a time, timeout %s", cfg.ports.Len(), tcpPlural(cfg.ports.Len()), len(hosts), map[bool]string{true: "es", false: ""}[len(hosts) != 1], min(conc, len(hosts)*cfg.ports.Len()), cfg.timeout)
+		p.Info("scanning %s on %s, %s at a time, timeout %s", probe.Count(cfg.ports.Len(), "port", "ports"), probe.Count(len(hosts), "address", "addresses"), probe.Count(min(conc, len(hosts)*cfg.ports.Len()), "connection", "connections"), cfg.timeout)
 	}
 	var progMu sync.Mutex
 	progOn := output.IsTerminal(e.stderr) && !p.Quiet() && len(hosts) > 0
@@ -579,25 +590,21 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		}()
 		stopProg = func() { close(done); wg.Wait() }
 	}
+	// jsonl streams each row as it comes; the text table and the json
+	// document hold the rows sorted by address, then port, as nmap prints
+	// them (they come in the order the connections end).
 	var kept []tcp.PortResult
-	headerDone := false
 	emit := func(r tcp.PortResult) {
 		if r.State != tcp.StateOpen && !cfg.showClosed {
 			return
 		}
 		p.Stream(r)
-		if p.Format() == output.JSON {
+		if p.Format() == output.JSON || p.IsText() {
 			kept = append(kept, r)
-			return
 		}
-		if !p.IsText() {
-			return
-		}
-		progMu.Lock()
-		defer progMu.Unlock()
-		if progOn {
-			fmt.Fprint(e.stderr, "\r\x1b[K")
-		}
+	}
+	headerDone := false
+	row := func(r tcp.PortResult) {
 		if !headerDone {
 			headerDone = true
 			if multi {
@@ -640,6 +647,12 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		}, emit)
 	}
 	stopProg()
+	sort.SliceStable(kept, func(i, j int) bool { return tcpResultLess(kept[i], kept[j]) })
+	if p.IsText() {
+		for _, r := range kept {
+			row(r)
+		}
+	}
 	open, errs := 0, 0
 	for _, s := range sums {
 		open += s.Open
@@ -667,10 +680,10 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 			if multi && s.Open == 0 && s.Errors == 0 && !cfg.showClosed {
 				continue
 			}
-			p.TextLine("%s: %d/%d ports scanned in %s: %d open, %d closed, %d filtered, %d errors", s.Address, s.Scanned, s.Ports, tcpSeconds(s.ElapsedMS), s.Open, s.Closed, s.Filtered, s.Errors)
+			p.TextLine("%s: %d/%d ports scanned in %s: %d open, %d closed, %d filtered, %s", s.Address, s.Scanned, s.Ports, tcpSeconds(s.ElapsedMS), s.Open, s.Closed, s.Filtered, probe.Count(s.Errors, "error", "errors"))
 		}
 		if multi {
-			p.TextLine("%d addresses scanned, %d open port%s in all", len(sums), open, tcpPlural(open))
+			p.TextLine("%s scanned, %s in all", probe.Count(len(sums), "address", "addresses"), probe.Count(open, "open port", "open ports"))
 		}
 	}
 	if errs > 0 {
@@ -685,6 +698,23 @@ func tcpScan(e *appEnv, cfg *tcpConfig, p *output.Printer, args []string) error 
 		return errFailed
 	}
 	return nil
+}
+
+// tcpResultLess orders scan rows by address (numerically, IPv4 before
+// IPv6), then port.
+func tcpResultLess(a, b tcp.PortResult) bool {
+	if a.Address != b.Address {
+		x, errx := netip.ParseAddr(a.Address)
+		y, erry := netip.ParseAddr(b.Address)
+		if errx == nil && erry == nil {
+			if c := x.Unmap().Compare(y.Unmap()); c != 0 {
+				return c < 0
+			}
+		} else {
+			return a.Address < b.Address
+		}
+	}
+	return a.Port < b.Port
 }
 
 // tcpScanDoc is the json document of a scan.

@@ -16,16 +16,22 @@ type versionInfo struct {
 	Type      string `json:"type"`
 	Version   string `json:"version"`
 	Commit    string `json:"commit,omitempty"`
-	Modified  bool   `json:"modified,omitempty"`
+	Modified  *bool  `json:"modified,omitempty"` // with VCS stamping: true when the tree had changes
 	GoVersion string `json:"go_version"`
 }
 
 // buildVersion takes the version from ldflags, else from the build info that
 // `go install module@version` and `go build` in a git checkout record.
 func buildVersion() versionInfo {
-	v := versionInfo{Type: "version", Version: version, Commit: commit}
 	bi, ok := debug.ReadBuildInfo()
-	if ok {
+	return versionFrom(bi, ok)
+}
+
+// versionFrom reads the build info: with VCS stamping on (a build in a git
+// checkout), "modified" is always there, false for a clean tree.
+func versionFrom(bi *debug.BuildInfo, ok bool) versionInfo {
+	v := versionInfo{Type: "version", Version: version, Commit: commit}
+	if ok && bi != nil {
 		v.GoVersion = bi.GoVersion
 		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v.Version = bi.Main.Version
@@ -37,7 +43,8 @@ func buildVersion() versionInfo {
 					v.Commit = s.Value
 				}
 			case "vcs.modified":
-				v.Modified = s.Value == "true"
+				m := s.Value == "true"
+				v.Modified = &m
 			}
 		}
 	}
@@ -56,7 +63,7 @@ func versionString() string {
 			c = c[:12]
 		}
 		s += " (" + c
-		if v.Modified {
+		if v.Modified != nil && *v.Modified {
 			s += ", modified"
 		}
 		s += ")"

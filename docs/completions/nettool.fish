@@ -118,7 +118,7 @@ complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l help -s h -d 'sh
 complete -r -c nettool -n '__fish_nettool_no_subcommand' -a 'myip' -d 'your internal and external addresses, ipecho-style, agreed by a quorum of providers'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l external -d 'only the external address (ask the providers)'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l internal -d 'only the internal picture (no provider is contacted)'
-complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l short -d 'only the external address(es), one per line, for IP=$(nettool myip --short)'
+complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l short -d 'only the external addresses, one per line, for IP=$(nettool myip --short)'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l ipv4 -s 4 -d 'IPv4 only: dials forced to IPv4, answers must be IPv4'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l ipv6 -s 6 -d 'IPv6 only: dials forced to IPv6, answers must be IPv6'
 complete -c nettool -n '__fish_seen_subcommand_from myip' -f -l provider -r -d 'provider `SPEC` (repeatable; replaces the defaults, see --list-providers)'

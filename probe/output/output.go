@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -144,14 +143,18 @@ func (p *Printer) writeJSON(v any, indent bool) {
 	if m, ok := v.(map[string]any); ok {
 		v = typeFirst(m)
 	}
-	enc := json.NewEncoder(jsonSafeWriter{p.out})
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if indent {
 		enc.SetIndent("", "  ")
 	}
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(p.err, "nettool: cannot encode JSON: %v\n", err)
+		return
 	}
+	// A write error is the run's to report (see CheckedWriter), once.
+	_, _ = jsonSafeWriter{p.out}.Write(b.Bytes())
 }
 
 // typeFirst orders a map's keys for JSON with "type" first, as every
@@ -282,16 +285,6 @@ func (p *Printer) Paint(st Style, s string) string {
 		return s
 	}
 	return "\x1b[" + string(st) + "m" + s + "\x1b[0m"
-}
-
-// IsTerminal reports whether w is a character device (a terminal).
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // ColorWanted applies the colour policy: only on a terminal, never when

@@ -3,6 +3,8 @@
 #   get_small_wall     one small GET, whole process, median wall time (hyperfine)
 #   get_1gib_tput      a 1 GiB body written to /dev/null, throughput
 #   get_1gib_rss       peak RSS while doing it (/usr/bin/time -v)
+#   get_1gib_file      a 1 GiB body written to a regular file on disk
+#                      (-O FILE vs curl -o FILE), wall time
 # Both clients fetch from the same `nettool serve http` on 127.0.0.1.
 # Prints one TSV line per benchmark on stdout; progress on stderr.
 # Uses $NETTOOL, else builds nettool into a temp dir.
@@ -14,7 +16,9 @@ for tool in curl hyperfine jq /usr/bin/time; do
 done
 tmp=$(mktemp -d)
 srv_pid=""
-cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+# -O FILE writes go to a disk-backed directory (/var/tmp, not a tmpfs /tmp).
+disk=$(mktemp -d -p "${GET_BENCH_DISK_DIR:-/var/tmp}")
+cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$disk"; }
 trap cleanup EXIT
 if [ -z "${NETTOOL:-}" ]; then
   echo "get.sh: building nettool" >&2
@@ -70,3 +74,19 @@ curl_kb=$(rss curl -s -o /dev/null "$big")
 ratio=$(awk -v a="$nt_kb" -v b="$curl_kb" 'BEGIN { printf "%.2f", a / b }')
 printf 'get_1gib_rss\t%.1f\tcurl\t%.1f\tMB\t%s\tpeak RSS fetching 1 GiB; ratio nettool/curl, lower is better (target: nettool < 30 MB)\n' \
   "$(awk -v k="$nt_kb" 'BEGIN { print k / 1024 }')" "$(awk -v k="$curl_kb" 'BEGIN { print k / 1024 }')" "$ratio"
+
+# 4. 1 GiB to a regular file on disk: -O FILE against curl -o FILE, both
+# replacing the file of their previous run, alternating (7 runs each).
+echo "get.sh: 1 GiB body to a file in $disk (7 alternating runs each)" >&2
+"$NETTOOL" get -q -O "$disk/nettool.bin" --max-size 0 "$big" >/dev/null; curl -s -o "$disk/curl.bin" "$big"
+nt_us=(); curl_us=()
+for _ in 1 2 3 4 5 6 7; do
+  nt_us+=("$(wall "$NETTOOL" get -q -O "$disk/nettool.bin" --max-size 0 "$big")")
+  curl_us+=("$(wall curl -s -o "$disk/curl.bin" "$big")")
+done
+cmp -s "$disk/nettool.bin" "$disk/curl.bin" || { echo "get.sh: -O FILE and curl -o FILE differ" >&2; exit 1; }
+echo "get.sh: -O runs (us): ${nt_us[*]}; curl -o runs (us): ${curl_us[*]}" >&2
+nt_s=$(awk -v u="$(median "${nt_us[@]}")" 'BEGIN { printf "%.3f", u / 1e6 }')
+curl_s=$(awk -v u="$(median "${curl_us[@]}")" 'BEGIN { printf "%.3f", u / 1e6 }')
+ratio=$(awk -v a="$nt_s" -v b="$curl_s" 'BEGIN { printf "%.2f", a / b }')
+printf 'get_1gib_file\t%s\tcurl\t%s\ts\t%s\t1 GiB body to a regular file on disk (-O FILE vs curl -o FILE), median wall of 7 alternating runs; ratio nettool/curl, lower is better (target <= 1.0)\n' "$nt_s" "$curl_s" "$ratio"
