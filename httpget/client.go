@@ -2,6 +2,7 @@ package httpget
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -107,6 +108,9 @@ type Certificate struct {
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
 	DaysLeft  int       `json:"days_left"`
+	// For the exporter's probe_ssl_last_chain_info (not in get's JSON).
+	SHA256 string `json:"-"` // hex of the DER's SHA-256
+	Serial string `json:"-"` // hex of the serial number's bytes
 }
 
 // TLSInfo is the handshake's outcome.
@@ -630,7 +634,8 @@ func handshake(ctx context.Context, conn net.Conn, t Target, o Options) (*tls.Co
 	}
 	for _, c := range certs {
 		cert := Certificate{Subject: c.Subject.String(), Issuer: c.Issuer.String(), DNSNames: c.DNSNames,
-			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), DaysLeft: int(time.Until(c.NotAfter).Hours() / 24)}
+			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), DaysLeft: int(time.Until(c.NotAfter).Hours() / 24),
+			SHA256: fmt.Sprintf("%x", sha256.Sum256(c.Raw)), Serial: fmt.Sprintf("%x", c.SerialNumber.Bytes())}
 		for _, ip := range c.IPAddresses {
 			cert.IPs = append(cert.IPs, ip.String())
 		}

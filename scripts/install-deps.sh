@@ -3,7 +3,7 @@
 # (dig, kdig, delv, nsd and nsd-checkzone, dnssec-keygen, dnssec-signzone and named-checkzone, unbound, dnsperf, nginx, curl, nmap, fping, ping, ip, nft, jq, hyperfine).
 # As root it uses apt-get; otherwise it only says what is missing.
 set -euo pipefail
-pkgs=(bind9-dnsutils bind9-utils knot-dnsutils nsd unbound openssl dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time socat traceroute mtr-tiny iputils-tracepath)
+pkgs=(bind9-dnsutils bind9-utils knot-dnsutils nsd unbound openssl dnsperf nginx curl nmap fping iputils-ping iproute2 nftables libcap2-bin util-linux shellcheck jq hyperfine procps time socat traceroute mtr-tiny iputils-tracepath prometheus prometheus-blackbox-exporter)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

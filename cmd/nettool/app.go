@@ -33,6 +33,7 @@ type appEnv struct {
 
 	printer *output.Printer       // made by printerFor, flushed when the command ends
 	out     *output.CheckedWriter // stdout as given, checked; nil in tests that build an appEnv
+	promErr error                 // -o prom=FILE could not be written
 }
 
 // writeError is a failed write on stdout: the output was lost, so the run
@@ -260,6 +261,9 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 		if e.printer != nil {
 			_ = e.printer.Flush()
 		}
+		if e.promErr != nil && (err == nil || errors.Is(err, errFailed)) {
+			err = e.promErr
+		}
 		if err = e.checkWrites(err, path); err != nil {
 			return &cmdError{path: path, err: err}
 		}
@@ -361,7 +365,7 @@ const categoryOutput = "OUTPUT"
 // outputFlags are on every command.
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document) or jsonl (one object per line, streamed)", Category: categoryOutput, EnvVars: []string{envName("", "output")}},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json (one document), jsonl (one object per line, streamed), or prom[=FILE] (Prometheus text; ping, tcp, get, resolve)", Category: categoryOutput, EnvVars: []string{envName("", "output")}},
 		&cli.BoolFlag{Name: "json", Usage: "shortcut for --output json", Category: categoryOutput, EnvVars: []string{envName("", "json")}},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour, even on a terminal (NO_COLOR works too)", Category: categoryOutput, EnvVars: []string{envName("", "no-color")}},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less chatter: results and summaries only", Category: categoryOutput, EnvVars: []string{envName("", "quiet")}},
@@ -426,6 +430,13 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 	if c.Bool("json") && e.flagSource(c, "json") >= e.flagSource(c, "output") {
 		name = "json"
 	}
+	prom, err := e.promOutput(c, name)
+	if err != nil {
+		return nil, err
+	}
+	if prom != nil {
+		name = "json" // the command builds its --json document; prom turns it into metrics
+	}
 	f, err := output.ParseFormat(name)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
@@ -434,6 +445,7 @@ func (e *appEnv) printerFor(c *cli.Context) (*output.Printer, error) {
 		Format: f,
 		Color:  f == output.Text && output.ColorWanted(e.stdout, c.Bool("no-color"), e.getenv),
 		Quiet:  c.Bool("quiet"),
+		Prom:   prom,
 	})
 	return e.printer, nil
 }

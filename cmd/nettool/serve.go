@@ -8,7 +8,7 @@ func init() {
 	registerCommand(800, func(e *appEnv) *cli.Command {
 		return &cli.Command{
 			Name:        "serve",
-			Usage:       "run the tutorial's servers on loopback: dns, echo, http",
+			Usage:       "run the tutorial's servers on loopback: dns, echo, http, and a Prometheus probe exporter (metrics)",
 			Description: "Each server binds to 127.0.0.1 by default and logs what it sees to stderr. Ctrl-C stops it cleanly.",
 			Subcommands: buildCommands(e, serveSpecs),
 		}

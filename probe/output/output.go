@@ -52,6 +52,10 @@ type Options struct {
 	Format Format
 	Color  bool // colour in text mode; decide with ColorWanted
 	Quiet  bool // drop Info chatter on stderr
+	// Prom, when set, receives each Doc as JSON and returns what to write
+	// to stdout in its place (-o prom: the Prometheus text format). The
+	// Printer then acts as in JSON mode for the command.
+	Prom func(doc []byte) ([]byte, error)
 }
 
 // Printer writes a command's results to stdout and its chatter to stderr. It
@@ -111,7 +115,27 @@ func (p *Printer) Doc(v any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.opts.Prom != nil {
+		p.writeProm(v)
+		return
+	}
 	p.writeJSON(v, p.opts.Format == JSON)
+	_ = p.flush()
+}
+
+func (p *Printer) writeProm(v any) {
+	if m, ok := v.(map[string]any); ok {
+		v = typeFirst(m)
+	}
+	b, err := json.Marshal(v)
+	if err == nil {
+		b, err = p.opts.Prom(b)
+	}
+	if err != nil {
+		fmt.Fprintf(p.err, "nettool: %v\n", err)
+		return
+	}
+	p.out.Write(b)
 	_ = p.flush()
 }
 

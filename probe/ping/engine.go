@@ -128,6 +128,12 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
+			if opts.DontFragment {
+				if err := s.setDontFragment(); err != nil {
+					s.close()
+					return nil, err
+				}
+			}
 			socks[fi] = s
 			fam := "ipv4"
 			if v6 {

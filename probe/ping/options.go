@@ -74,8 +74,11 @@ type Options struct {
 	Deadline time.Duration // the whole run ends after this; 0: no deadline
 	Size     int           // payload bytes (ICMP data after the 8-byte header)
 	TTL      int           // IP TTL / hop limit; 0: the system's default
-	Socket   SocketMode
-	Engine   string // EngineNative (""), or EngineProBing for a second opinion
+	// DontFragment sets the DF bit (IPv4) and forbids fragmentation
+	// (IPv6): a payload over the path MTU is an error, not fragments.
+	DontFragment bool
+	Socket       SocketMode
+	Engine       string // EngineNative (""), or EngineProBing for a second opinion
 	// Gap is the least time between two probes to different hosts; 0 picks
 	// min(Interval/hosts, 10ms), so a round is spread over the interval.
 	Gap time.Duration

@@ -43,6 +43,10 @@ type Options struct {
 	// openssl s_client and curl do. An address (or empty) verifies the
 	// certificate's IP SANs and sends no SNI.
 	Host string
+
+	// Steps is a scripted conversation run after everything above
+	// (blackbox's query_response): expect a line, send, start TLS.
+	Steps []Step
 }
 
 func (o *Options) defaults() {
@@ -62,15 +66,16 @@ func (o *Options) defaults() {
 // OS picked, then whatever the connection carried.
 type Attempt struct {
 	probe.Meta
-	Seq          int      `json:"seq"`
-	Address      string   `json:"address"`
-	LocalAddress string   `json:"local_address,omitempty"`
-	State        string   `json:"state"`
-	ConnectMS    float64  `json:"connect_ms"`
-	Banner       *Data    `json:"banner,omitempty"`
-	Sent         *Data    `json:"sent,omitempty"`
-	Reply        *Data    `json:"reply,omitempty"`
-	TLS          *TLSInfo `json:"tls,omitempty"`
+	Seq          int          `json:"seq"`
+	Address      string       `json:"address"`
+	LocalAddress string       `json:"local_address,omitempty"`
+	State        string       `json:"state"`
+	ConnectMS    float64      `json:"connect_ms"`
+	Banner       *Data        `json:"banner,omitempty"`
+	Sent         *Data        `json:"sent,omitempty"`
+	Reply        *Data        `json:"reply,omitempty"`
+	TLS          *TLSInfo     `json:"tls,omitempty"`
+	Steps        []StepResult `json:"steps,omitempty"`
 
 	connect time.Duration
 }
@@ -150,6 +155,9 @@ func Converse(ctx context.Context, conn net.Conn, addr netip.AddrPort, at *Attem
 			return err
 		}
 		at.Reply = readData(conn, g, o.MaxBytes, o.ReadTimeout, len(o.Send), false)
+	}
+	if len(o.Steps) > 0 {
+		return runSteps(conn, g, addr, at, o)
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ type TLSInfo struct {
 	ChainLength int       `json:"chain_length"`
 	Certificate *CertInfo `json:"certificate,omitempty"`
 	Error       string    `json:"error,omitempty"`
+	// EarliestNotAfter is the soonest expiry of every certificate the
+	// server sent (the exporter's probe_ssl_earliest_cert_expiry).
+	EarliestNotAfter time.Time `json:"-"`
 }
 
 // CertInfo is the leaf certificate, summarised.
@@ -91,6 +94,11 @@ func handshake(conn net.Conn, g *deadlines, addr netip.AddrPort, host string, o 
 	if len(cs.PeerCertificates) > 0 {
 		info.ChainLength = len(cs.PeerCertificates)
 		info.Certificate = certInfo(cs.PeerCertificates[0], now())
+		for _, c := range cs.PeerCertificates {
+			if info.EarliestNotAfter.IsZero() || c.NotAfter.Before(info.EarliestNotAfter) {
+				info.EarliestNotAfter = c.NotAfter
+			}
+		}
 	}
 	if verifyErr != nil {
 		info.VerifyError = verifyErr.Error()
