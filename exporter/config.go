@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -164,7 +165,9 @@ type TraceProbe struct {
 // "500ms", "1d").
 type Duration time.Duration
 
-var promDuration = regexp.MustCompile(`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`)
+var promDuration = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`)
+})
 
 // UnmarshalYAML reads a duration.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
@@ -180,7 +183,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		*d = Duration(t)
 		return nil
 	}
-	m := promDuration.FindStringSubmatch(s)
+	m := promDuration().FindStringSubmatch(s)
 	if m == nil {
 		return fmt.Errorf("bad duration %q (want e.g. 5s, 500ms, 1m30s)", s)
 	}
@@ -257,7 +260,7 @@ func LoadFile(path string) (*Config, error) {
 	return Parse(b, path)
 }
 
-var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var lineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`) })
 
 // Parse checks a module file's bytes; file names it in errors.
 func Parse(data []byte, file string) (*Config, error) {
@@ -272,7 +275,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := err.Error()
 		line := 0
-		if m := lineRE.FindStringSubmatch(msg); m != nil {
+		if m := lineRE().FindStringSubmatch(msg); m != nil {
 			fmt.Sscan(m[1], &line)
 			msg = m[2]
 		}
@@ -321,7 +324,7 @@ func Parse(data []byte, file string) (*Config, error) {
 			if errors.As(err, &te) && len(te.Errors) > 0 {
 				msg = te.Errors[0]
 			}
-			if mm := lineRE.FindStringSubmatch(strings.TrimPrefix(msg, "yaml: ")); mm != nil {
+			if mm := lineRE().FindStringSubmatch(strings.TrimPrefix(msg, "yaml: ")); mm != nil {
 				fmt.Sscan(mm[1], &line)
 				msg = mm[2]
 			} else if n := findBadNode(v, err); n != nil {

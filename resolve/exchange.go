@@ -244,12 +244,24 @@ func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, de
 	if _, err := conn.Write(packed); err != nil {
 		return nil, 0, err
 	}
-	// Room for what we advertised and more: a longer datagram is cut and
-	// then fails to unpack, so it is ignored like any other bad reply.
-	buf := make([]byte, min(max(size, DefaultUDPSize)+1024, maxMsg))
+	return readUDPReply(ctx, q, start, size, conn.Read)
+}
+
+// udpBufSize is the room a UDP read has: what we advertised and more. A
+// longer datagram is cut and then fails to unpack, so it is ignored like any
+// other bad reply.
+func udpBufSize(advertised int) int { return min(max(advertised, DefaultUDPSize)+1024, maxMsg) }
+
+// readUDPReply reads datagrams with read until one is the reply to q (ID
+// and question, see sameQuestion), a truncated reply to it, or a malformed
+// reply to it; anything else is counted and ignored, and said in the error
+// when no reply comes. Every UDP exchange, on its own socket or on a shared
+// one (udpMux), goes through here.
+func readUDPReply(ctx context.Context, q *dns.Msg, start time.Time, size int, read func([]byte) (int, error)) (*dns.Msg, time.Duration, error) {
+	buf := make([]byte, udpBufSize(size))
 	ignored, why := 0, ""
 	for {
-		n, err := conn.Read(buf)
+		n, err := read(buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, 0, ctx.Err()

@@ -111,6 +111,12 @@ type Client struct {
 	// pipes, when set, carries TCP and TLS queries on shared connections
 	// (batches); otherwise each exchange has its own connection.
 	pipes *pipePool
+	// udp, when set, carries UDP queries on one shared socket per server
+	// (a trace); otherwise each exchange has its own socket.
+	udp *udpMux
+	// bare: results carry the reply (Msg), rcode, flags and RTT but no
+	// presentation records; for callers that read Msg only (a trace).
+	bare bool
 }
 
 func (c *Client) httpClient() *http.Client {
@@ -137,6 +143,9 @@ func (c *Client) Close() {
 	}
 	if c.pipes != nil {
 		c.pipes.close()
+	}
+	if c.udp != nil {
+		c.udp.close()
 	}
 }
 
@@ -210,7 +219,11 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 					return res
 				}
 			}
-			r, rtt, err = exchangeUDP(ctx, addr, m, packed, deadline, int(c.Opts.UDPSize))
+			if c.udp != nil {
+				r, rtt, err = c.udp.exchange(ctx, addr, m, packed, deadline, int(c.Opts.UDPSize))
+			} else {
+				r, rtt, err = exchangeUDP(ctx, addr, m, packed, deadline, int(c.Opts.UDPSize))
+			}
 			if err == nil && r.Truncated {
 				// A new exchange over TCP, on its own connection: the
 				// client's state stays as it was (doggo mutated its shared
@@ -232,7 +245,7 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 	}
 	var me *malformedError
 	if errors.As(err, &me) {
-		res.fill(me.msg, rtt)
+		res.fillWith(me.msg, rtt, c.bare)
 		res.setMalformed(me.why)
 		return res
 	}
@@ -250,7 +263,11 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 		}
 		return res
 	}
-	res.fill(r, rtt)
+	if c.bare {
+		res.fillBare(r, rtt)
+	} else {
+		res.fill(r, rtt)
+	}
 	return res
 }
 
@@ -372,6 +389,24 @@ func RcodeString(rc int) string {
 }
 
 func (r *Result) fill(m *dns.Msg, rtt time.Duration) { r.fillWith(m, rtt, false) }
+
+// fillBare is fill without the presentation records: Answer, Authority
+// and Additional stay empty, the verdict (OK, NODATA, rcode) is the same.
+func (r *Result) fillBare(m *dns.Msg, rtt time.Duration) {
+	r.Msg = m
+	r.RTTMS = probe.Millis(rtt)
+	r.Rcode = RcodeString(m.Rcode)
+	r.Flags = &Flags{QR: m.Response, AA: m.Authoritative, TC: m.Truncated, RD: m.RecursionDesired, RA: m.RecursionAvailable, AD: m.AuthenticatedData, CD: m.CheckingDisabled}
+	r.Answer, r.Authority, r.Additional = []Record{}, []Record{}, []Record{}
+	var typed []Record
+	for _, rr := range m.Answer {
+		if t := TypeString(rr.Header().Rrtype); t == r.Question.Type || r.Question.Type == "ANY" {
+			typed = append(typed, Record{Type: t})
+			break
+		}
+	}
+	r.judge(m.Rcode, typed)
+}
 
 // fillWith describes reply m; lite leaves typed record fields to the JSON
 // writer (the batch's hot path).

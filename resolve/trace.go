@@ -183,7 +183,7 @@ func Trace(ctx context.Context, name string, qtype, qclass uint16, o TraceOption
 	}
 	q := NewQuestion(name, qtype, qclass)
 	res := &TraceResult{Meta: probe.Meta{Type: "resolve_trace", Target: q.Name, Start: time.Now()}, Question: q, QMin: o.QMin, Answer: []Record{}, Findings: []Finding{}, Levels: []*TraceLevel{}}
-	t := &tracer{o: o, c: &Client{Opts: o.Query}, res: res, sem: make(chan struct{}, o.Parallel), budget: o.MaxReferrals,
+	t := &tracer{o: o, c: &Client{Opts: o.Query, udp: newUDPMux(), bare: true}, res: res, sem: make(chan struct{}, o.Parallel), budget: o.MaxReferrals,
 		addrs: map[string][]netip.Addr{}, cuts: map[string][]NameServer{}, lookups: map[string]bool{}}
 	defer t.c.Close()
 	t.run(ctx, q)

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -368,12 +369,12 @@ func dnsParseZone(src dnsZoneSource, origin, file string, maxRecords int) (*DNSZ
 }
 
 // dnsParseErrRe picks miekg's "file: dns: msg: "tok" at line: L:C" apart.
-var dnsParseErrRe = regexp.MustCompile(`^(?:(.*): )?dns: (.*) at line: (\d+):(\d+)$`)
+var dnsParseErrRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:(.*): )?dns: (.*) at line: (\d+):(\d+)$`) })
 
 // dnsZoneError rewrites a zone parser error as "file:line:col: message", the
 // form editors and compilers use.
 func dnsZoneError(err error) error {
-	m := dnsParseErrRe.FindStringSubmatch(err.Error())
+	m := dnsParseErrRe().FindStringSubmatch(err.Error())
 	if m == nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -273,14 +274,16 @@ func prepare(e *appEnv, cmd *cli.Command, parent string) {
 
 // flagRef is a flag named in an error of Go's flag package, always with one
 // dash ("not defined: -bogus" for --bogus).
-var flagRef = regexp.MustCompile(`(not defined: |needs an argument: |for flag |value "[^"]*" for )-([^\s:=]+)`)
+var flagRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(not defined: |needs an argument: |for flag |value "[^"]*" for )-([^\s:=]+)`)
+})
 
 // flagAsTyped names the flags in a usage error as the user typed them:
 // --bogus for --bogus, -Z for -Z. A flag not found on the command line gets
 // two dashes for a long name and one for a letter.
 func flagAsTyped(msg string, args []string) string {
-	return flagRef.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := flagRef.FindStringSubmatch(m)
+	return flagRef().ReplaceAllStringFunc(msg, func(m string) string {
+		sub := flagRef().FindStringSubmatch(m)
 		name := sub[2]
 		dashes := "--"
 		if len(name) == 1 {
