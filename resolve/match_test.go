@@ -338,8 +338,22 @@ func TestDoHResponseAfterDeadlineIsTimeout(t *testing.T) {
 
 // TestQueryFlagsLikeDig: queries carry AD by default, as dig's do;
 // +noadflag clears it and +cdflag sets CD, over UDP and in a batch.
+type bits struct{ ad, cd bool }
+
+// waitBits takes what the server saw, failing rather than waiting for ever
+// when no query reached it.
+func waitBits(t *testing.T, seen chan bits) bits {
+	t.Helper()
+	select {
+	case b := <-seen:
+		return b
+	case <-time.After(30 * time.Second):
+		t.Fatal("no query reached the server")
+		return bits{}
+	}
+}
+
 func TestQueryFlagsLikeDig(t *testing.T) {
-	type bits struct{ ad, cd bool }
 	seen := make(chan bits, 16)
 	addr := startServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
 		seen <- bits{r.AuthenticatedData, r.CheckingDisabled}
@@ -351,13 +365,13 @@ func TestQueryFlagsLikeDig(t *testing.T) {
 	}{{Options{}, bits{true, false}}, {Options{NoAD: true}, bits{false, false}}, {Options{CD: true}, bits{true, true}}} {
 		c.o.Timeout = 5 * time.Second
 		lookup(t, c.o, addr, "x.example", dns.TypeA)
-		if got := <-seen; got != c.want {
+		if got := waitBits(t, seen); got != c.want {
 			t.Errorf("%+v: query bits %+v, want %+v", c.o, got, c.want)
 		}
 		if _, err := RunBatch(context.Background(), strings.NewReader("x.example\n"), BatchOptions{Servers: []Server{mustServer(t, addr)}, Opts: c.o}); err != nil {
 			t.Fatal(err)
 		}
-		if got := <-seen; got != c.want {
+		if got := waitBits(t, seen); got != c.want {
 			t.Errorf("batch %+v: query bits %+v, want %+v", c.o, got, c.want)
 		}
 	}
