@@ -813,8 +813,14 @@ const (
 )
 
 type job struct {
-	done   chan struct{}
-	kind   int
+	done chan struct{}
+	kind int
+	// addrs (on the NS job) are the glue checks of the server: address
+	// sets of in-zone name servers, filled from the NS reply's additional
+	// section or asked for.
+	addrs  []*job
+	rrs    []dns.RR // a glue check's address records, from the zone
+	known  bool     // rrs are the zone's (an authoritative reply gave them)
 	srv    *TraceServer
 	addr   netip.Addr
 	name   string
@@ -843,12 +849,12 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 				continue
 			}
 			jobs = append(jobs, &job{kind: jobSOA, srv: ts, addr: a, name: zone, qtype: dns.TypeSOA})
-			jobs = append(jobs, &job{kind: jobNS, srv: ts, addr: a, name: zone, qtype: dns.TypeNS})
-			if t.o.Validate {
-				jobs = append(jobs, &job{kind: jobDNSKEY, srv: ts, addr: a, name: zone, qtype: dns.TypeDNSKEY})
-			}
+			ns := &job{kind: jobNS, srv: ts, addr: a, name: zone, qtype: dns.TypeNS}
 			// In-zone name servers with glue: the zone's own address
-			// records, for the families the glue gives, to compare.
+			// records, for the families the glue gives, to compare. The
+			// NS reply's additional section usually has them (an
+			// authoritative server adds the addresses of its in-zone name
+			// servers); those it lacks are asked for once it is in.
 			for _, p := range parentNS {
 				if p.Source != "glue" || len(p.Addrs) == 0 || !dns.IsSubDomain(zone, p.Name) {
 					continue
@@ -858,11 +864,15 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 					v4, v6 = v4 || g.Is4(), v6 || !g.Is4()
 				}
 				if v4 {
-					jobs = append(jobs, &job{kind: jobAddr, srv: ts, addr: a, name: p.Name, qtype: dns.TypeA})
+					ns.addrs = append(ns.addrs, &job{kind: jobAddr, srv: ts, addr: a, name: p.Name, qtype: dns.TypeA})
 				}
 				if v6 {
-					jobs = append(jobs, &job{kind: jobAddr, srv: ts, addr: a, name: p.Name, qtype: dns.TypeAAAA})
+					ns.addrs = append(ns.addrs, &job{kind: jobAddr, srv: ts, addr: a, name: p.Name, qtype: dns.TypeAAAA})
 				}
+			}
+			jobs = append(jobs, ns)
+			if t.o.Validate {
+				jobs = append(jobs, &job{kind: jobDNSKEY, srv: ts, addr: a, name: zone, qtype: dns.TypeDNSKEY})
 			}
 		}
 	}
@@ -876,12 +886,40 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 			defer t.bg.Done()
 			defer close(j.done)
 			j.result = t.ask(ctx, j.addr, j.name, j.qtype, qclass)
+			if len(j.addrs) > 0 {
+				t.glueCheck(ctx, j, qclass)
+			}
 		}(j)
 	}
 	lv.jobs, lv.parentNS, lv.qtype = jobs, parentNS, qtype
 	t.decide(lv)
 	lv.ElapsedMS = probe.Millis(time.Since(start))
 	return lv
+}
+
+// glueCheck fills the glue checks of an NS job: from the additional
+// section of the server's authoritative NS reply where it carries the
+// name's address set, else by asking the server for it.
+func (t *tracer) glueCheck(ctx context.Context, ns *job, qclass uint16) {
+	var extra []dns.RR
+	if r := ns.result; r != nil && r.Msg != nil && r.Msg.Authoritative && r.Msg.Rcode == dns.RcodeSuccess && !r.Msg.Truncated {
+		extra = r.Msg.Extra
+	}
+	for _, j := range ns.addrs {
+		for _, rr := range extra {
+			if h := rr.Header(); h.Rrtype == j.qtype && h.Class == qclass && sameName(h.Name, j.name) {
+				j.rrs = append(j.rrs, rr)
+			}
+		}
+		if len(j.rrs) > 0 {
+			j.known = true
+			continue
+		}
+		j.result = t.ask(ctx, j.addr, j.name, j.qtype, qclass)
+		if r := j.result; r.Msg != nil && r.Msg.Authoritative {
+			j.rrs, j.known = r.Msg.Answer, true
+		}
+	}
 }
 
 // decide waits for the servers' replies to the question in server order,
@@ -947,19 +985,21 @@ func (t *tracer) finishLevel(lv *TraceLevel) {
 			if r.Msg != nil {
 				lv.keys[s.Addr] = r.Msg
 			}
-		case jobAddr:
-			if r.Msg != nil && r.Msg.Authoritative {
-				k := strings.ToLower(j.name)
-				if authAddrs[k] == nil {
-					authAddrs[k] = map[string]bool{}
-				}
-				for _, rr := range r.Msg.Answer {
-					switch v := rr.(type) {
-					case *dns.A:
-						authAddrs[k][v.A.String()] = true
-					case *dns.AAAA:
-						authAddrs[k][v.AAAA.String()] = true
-					}
+		}
+		for _, a := range j.addrs {
+			if !a.known {
+				continue
+			}
+			k := strings.ToLower(a.name)
+			if authAddrs[k] == nil {
+				authAddrs[k] = map[string]bool{}
+			}
+			for _, rr := range a.rrs {
+				switch v := rr.(type) {
+				case *dns.A:
+					authAddrs[k][v.A.String()] = true
+				case *dns.AAAA:
+					authAddrs[k][v.AAAA.String()] = true
 				}
 			}
 		}

@@ -358,3 +358,53 @@ func TestTraceHostile(t *testing.T) {
 		}
 	})
 }
+
+// The glue check takes the zone's address of an in-zone name server from
+// the additional section of the server's authoritative NS reply, and asks
+// for it when the reply has none: both find glue that differs from the
+// zone, and only the second costs a query of its own.
+func TestTraceGlueCheck(t *testing.T) {
+	child := func(withExtra bool) dns.HandlerFunc {
+		return func(w dns.ResponseWriter, r *dns.Msg) {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			m.Authoritative = true
+			q := r.Question[0]
+			switch {
+			case q.Name == "test." && q.Qtype == dns.TypeNS:
+				m.Answer = []dns.RR{mustRR("test. 300 IN NS ns.test.")}
+				if withExtra {
+					m.Extra = []dns.RR{mustRR("ns.test. 300 IN A 127.0.0.9")}
+				}
+			case q.Name == "ns.test." && q.Qtype == dns.TypeA:
+				m.Answer = []dns.RR{mustRR("ns.test. 300 IN A 127.0.0.9")}
+			case q.Name == "test." && q.Qtype == dns.TypeSOA:
+				m.Answer = []dns.RR{mustRR("test. 300 IN SOA ns.test. h.test. 1 2 3 4 5")}
+			case q.Qtype == dns.TypeA:
+				m.Answer = []dns.RR{mustRR(q.Name + " 300 IN A 192.0.2.80")}
+			}
+			_ = w.WriteMsg(m)
+		}
+	}
+	var queries [2]int
+	for i, withExtra := range []bool{true, false} {
+		h := newHostile(t, map[string]dns.HandlerFunc{"127.0.0.1": rootReferral, "127.0.0.2": child(withExtra)})
+		res, err := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+		if err != nil || !res.OK {
+			t.Fatalf("additional section %v: %v %+v", withExtra, err, res)
+		}
+		found := false
+		for _, f := range res.Findings {
+			if f.Code == FindGlueMismatch && strings.Contains(f.Message, "[127.0.0.2]") && strings.Contains(f.Message, "[127.0.0.9]") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("additional section %v: no glue_mismatch finding naming both addresses: %+v", withExtra, res.Findings)
+		}
+		queries[i] = res.Queries
+	}
+	if queries[1] != queries[0]+1 {
+		t.Errorf("queries with the address in the NS reply %d, without %d: want exactly one more without", queries[0], queries[1])
+	}
+}
