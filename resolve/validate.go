@@ -811,10 +811,19 @@ func Validate(ctx context.Context, s Server, q Question, o ValidateOptions) *Val
 		o.Now = time.Now()
 	}
 	v := &Validation{Type: "dnssec_validation", Anchor: anchorText(anchors), Zones: []ZoneVerdict{}}
+	// DO and CD set: the resolver must pass bogus data on for us to judge
+	// it. The queries go through Client.Lookup (retries, TCP on
+	// truncation, ID and question matched); a malformed reply counts as
+	// none.
 	c := &Client{Opts: o.Query}
+	c.Opts.DNSSEC, c.Opts.CD = true, true
 	defer c.Close()
 	ask := func(name string, qtype uint16) *dns.Msg {
-		return c.lookupCD(ctx, s, NewQuestion(name, qtype, q.qclass))
+		r := c.Lookup(ctx, s, NewQuestion(name, qtype, q.qclass))
+		if r.Malformed != "" {
+			return nil
+		}
+		return r.Msg
 	}
 	final := ask(q.Name, q.qtype)
 	if final == nil {
@@ -949,55 +958,4 @@ func discoverChain(ask func(string, uint16) *dns.Msg, zone string) ([]chainZone,
 		out[i] = up[len(up)-1-i]
 	}
 	return out, nil
-}
-
-// lookupCD asks with DO and CD set (the resolver must pass bogus data on
-// for us to judge it) through the package's exchange functions.
-func (c *Client) lookupCD(ctx context.Context, s Server, q Question) *dns.Msg {
-	o := c.Opts
-	o.DNSSEC = true
-	m, err := NewQuery(q, o)
-	if err != nil {
-		return nil
-	}
-	m.CheckingDisabled = true
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	addr, err := s.resolveAddr(actx)
-	cancel()
-	if err != nil {
-		return nil
-	}
-	for try := 0; try <= o.Retries; try++ {
-		var r *dns.Msg
-		deadline := time.Now().Add(timeout)
-		switch {
-		case s.Transport == UDP && !o.TCP:
-			packed, perr := m.Pack()
-			if perr != nil {
-				return nil
-			}
-			r, _, err = exchangeUDP(ctx, addr, m, packed, deadline, int(o.UDPSize))
-			if err == nil && r.Truncated {
-				r, _, err = exchangeStream(ctx, addr, false, nil, m, time.Now().Add(timeout))
-			}
-		case s.Transport == UDP || s.Transport == TCP:
-			r, _, err = exchangeStream(ctx, addr, false, nil, m, deadline)
-		case s.Transport == TLS:
-			r, _, err = exchangeStream(ctx, addr, true, c.tlsConfig(s), m, deadline)
-		case s.Transport == HTTPS:
-			m.Id = 0
-			r, _, err = exchangeHTTPS(ctx, c.httpClient(), s.URL, m, deadline)
-		}
-		if err == nil {
-			return r
-		}
-		if ctx.Err() != nil || !retryable(err) {
-			return nil
-		}
-	}
-	return nil
 }
