@@ -410,12 +410,19 @@ func provenNoDS(m *dns.Msg, child, parent string, keys []*dns.DNSKEY, now time.T
 	}
 	if ce, next, ok := closestEncloser(d.nsec3, child); ok && ce != "" {
 		for _, n := range d.nsec3 {
-			if n.Cover(next) && n.Flags&1 == 1 {
+			if nsec3Covers(n, next) && n.Flags&1 == 1 {
 				return nil
 			}
 		}
 	}
 	return verr(BogusNoDSProof, "no NSEC/NSEC3 record proves that %s has no DS (insecurity proof failed)", child)
+}
+
+// nsec3Covers: the hash of name lies strictly between the owner's hash and
+// the next one (RFC 5155 section 1.3). miekg's Cover also says yes when the
+// hash equals the owner's, which is a match (the name exists), not a cover.
+func nsec3Covers(n *dns.NSEC3, name string) bool {
+	return n.Cover(name) && !n.Match(name)
 }
 
 // closestEncloser finds, with NSEC3, the closest encloser of name: an
@@ -440,7 +447,7 @@ func closestEncloser(recs []*dns.NSEC3, name string) (string, string, bool) {
 			continue
 		}
 		for _, n := range recs {
-			if n.Cover(next) {
+			if nsec3Covers(n, next) {
 				return ce, next, true
 			}
 		}
@@ -580,7 +587,7 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 		if qtype == dns.TypeDS {
 			if _, next, ok := closestEncloser(d.nsec3, qname); ok {
 				for _, n := range d.nsec3 {
-					if n.Cover(next) && n.Flags&1 == 1 {
+					if nsec3Covers(n, next) && n.Flags&1 == 1 {
 						return nil
 					}
 				}
@@ -600,7 +607,7 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 		wild = "*."
 	}
 	for _, n := range d.nsec3 {
-		if n.Cover(wild) {
+		if nsec3Covers(n, wild) {
 			return nil
 		}
 	}
@@ -639,6 +646,50 @@ func checkPositive(recs []dns.RR, zone string, keys []*dns.DNSKEY, now time.Time
 	return nil
 }
 
+// checkWildcard: an RRset whose RRSIG has fewer labels than its owner was
+// expanded from a wildcard, and the reply must prove that the owner itself
+// does not exist: with NSEC, a record that covers it (RFC 4035 section
+// 5.3.4); with NSEC3, one that covers the next closer name, the owner cut
+// to one label more than the wildcard's parent (RFC 5155 section 8.8).
+func checkWildcard(final *dns.Msg, recs []dns.RR, zone string, keys []*dns.DNSKEY, now time.Time) *vErr {
+	var d *denial
+	for _, rr := range recs {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok || !strings.EqualFold(sig.SignerName, zone) {
+			continue
+		}
+		owner := sig.Hdr.Name
+		n := dns.CountLabel(owner)
+		if int(sig.Labels) >= n || int(sig.Labels) == n-1 && strings.HasPrefix(owner, "*.") {
+			continue // not expanded (a wildcard owner asked by its own name has labels n-1)
+		}
+		what := fmt.Sprintf("%s %s", owner, TypeString(sig.TypeCovered))
+		if d == nil {
+			got, e := denials(final, zone, keys, now)
+			if e != nil {
+				return verr(e.code, "the proof for the wildcard answer %s: %s", what, e.msg)
+			}
+			d = &got
+		}
+		idx := dns.Split(owner)
+		next := owner[idx[n-int(sig.Labels)-1]:]
+		proven := false
+		for _, x := range d.nsec {
+			proven = proven || nsecCovers(x, owner)
+		}
+		for _, x := range d.nsec3 {
+			proven = proven || nsec3Covers(x, next)
+		}
+		if !proven {
+			if len(d.nsec3) > 0 && len(d.nsec) == 0 {
+				return verr(BogusNSECProof, "wildcard answer %s without a proof that %s does not exist (no NSEC3 covers the next closer name)", what, next)
+			}
+			return verr(BogusNSECProof, "wildcard answer %s without a proof that %s does not exist", what, owner)
+		}
+	}
+	return nil
+}
+
 func synthesised(recs []dns.RR, name string) bool {
 	for _, rr := range recs {
 		if d, ok := rr.(*dns.DNAME); ok && dns.IsSubDomain(d.Hdr.Name, name) && !strings.EqualFold(d.Hdr.Name, name) {
@@ -660,6 +711,9 @@ func judgeAnswer(anchors []dns.RR, zones []chainZone, final *dns.Msg, qname stri
 		e = checkNegative(final, qname, qtype, zone, keys, now)
 	} else {
 		e = checkPositive(chainRecords(final, qname), zone, keys, now)
+		if e == nil {
+			e = checkWildcard(final, chainRecords(final, qname), zone, keys, now)
+		}
 	}
 	if e != nil {
 		return zv, Bogus, e
