@@ -510,6 +510,32 @@ func nsecCovers(n *dns.NSEC, name string) bool {
 	return canonicalLess(owner, name) || canonicalLess(name, next)
 }
 
+// nsecEncloser is the closest encloser of qname that an NSEC covering it
+// shows: the longest ancestor of qname shared with the NSEC's owner or
+// next name, within zone.
+func nsecEncloser(cover *dns.NSEC, qname, zone string) string {
+	ce := zone
+	labels := dns.Split(qname)
+	for _, other := range []string{cover.Hdr.Name, cover.NextDomain} {
+		c := dns.CompareDomainName(qname, other)
+		if c > 0 && c <= len(labels) {
+			cand := qname[labels[len(labels)-c]:]
+			if dns.CountLabel(cand) > dns.CountLabel(ce) && dns.IsSubDomain(zone, cand) {
+				ce = cand
+			}
+		}
+	}
+	return ce
+}
+
+// wildcardAt is the wildcard name directly below ce.
+func wildcardAt(ce string) string {
+	if ce == "." {
+		return "*."
+	}
+	return "*." + ce
+}
+
 // checkNegative checks the proof in a signed NXDOMAIN or NODATA reply.
 func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*dns.DNSKEY, now time.Time) *vErr {
 	soa, soaSigs := rrsetOf(m.Ns, zone, dns.TypeSOA)
@@ -540,6 +566,24 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 					return nil
 				}
 			}
+			// A wildcard NODATA (RFC 4035 section 3.1.3.4): an NSEC covers
+			// qname and the NSEC of the wildcard at its closest encloser
+			// lacks the type.
+			for _, cover := range d.nsec {
+				if !nsecCovers(cover, qname) {
+					continue
+				}
+				wild := wildcardAt(nsecEncloser(cover, qname, zone))
+				for _, n := range d.nsec {
+					if strings.EqualFold(n.Hdr.Name, wild) {
+						if hasType(n.TypeBitMap, qtype) || hasType(n.TypeBitMap, dns.TypeCNAME) {
+							return verr(BogusNSECProof, "the NSEC at the wildcard %s lists %s: the NODATA proof for %s fails", wild, TypeString(qtype), qname)
+						}
+						return nil
+					}
+				}
+				return verr(BogusNSECProof, "an NSEC covers %s but none matches the wildcard %s: the NODATA proof fails", qname, wild)
+			}
 			return verr(BogusNSECProof, "no NSEC matches %s: the NODATA proof fails", qname)
 		}
 		var cover *dns.NSEC
@@ -551,23 +595,7 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 		if cover == nil {
 			return verr(BogusNSECProof, "no NSEC covers %s: the NXDOMAIN proof fails", qname)
 		}
-		// The closest encloser is the longest ancestor of qname shared
-		// with the covering NSEC's owner or next name.
-		ce := zone
-		for _, other := range []string{cover.Hdr.Name, cover.NextDomain} {
-			c := dns.CompareDomainName(qname, other)
-			labels := dns.Split(qname)
-			if c > 0 && c <= len(labels) {
-				cand := qname[labels[len(labels)-c]:]
-				if dns.CountLabel(cand) > dns.CountLabel(ce) && dns.IsSubDomain(zone, cand) {
-					ce = cand
-				}
-			}
-		}
-		wild := "*." + ce
-		if ce == "." {
-			wild = "*."
-		}
+		wild := wildcardAt(nsecEncloser(cover, qname, zone))
 		for _, n := range d.nsec {
 			if nsecCovers(n, wild) || strings.EqualFold(n.Hdr.Name, wild) && !hasType(n.TypeBitMap, qtype) {
 				return nil
@@ -593,6 +621,21 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 				}
 			}
 		}
+		// A wildcard NODATA (RFC 5155 section 8.7): the closest encloser
+		// proof, and an NSEC3 matching the wildcard at the closest
+		// encloser without the type.
+		if ce, _, ok := closestEncloser(d.nsec3, qname); ce != "" && ok {
+			wild := wildcardAt(ce)
+			for _, n := range d.nsec3 {
+				if n.Match(wild) {
+					if hasType(n.TypeBitMap, qtype) || hasType(n.TypeBitMap, dns.TypeCNAME) {
+						return verr(BogusNSECProof, "the NSEC3 matching the wildcard %s lists %s: the NODATA proof for %s fails", wild, TypeString(qtype), qname)
+					}
+					return nil
+				}
+			}
+			return verr(BogusNSECProof, "no NSEC3 matches %s nor the wildcard %s: the NODATA proof fails", qname, wild)
+		}
 		return verr(BogusNSECProof, "no NSEC3 matches %s: the NODATA proof fails", qname)
 	}
 	ce, next, ok := closestEncloser(d.nsec3, qname)
@@ -602,10 +645,7 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 	if !ok {
 		return verr(BogusNSECProof, "no NSEC3 covers the next closer name %s: the NXDOMAIN proof fails", next)
 	}
-	wild := "*." + ce
-	if ce == "." {
-		wild = "*."
-	}
+	wild := wildcardAt(ce)
 	for _, n := range d.nsec3 {
 		if nsec3Covers(n, wild) {
 			return nil

@@ -233,4 +233,41 @@ func TestValidateWildcard(t *testing.T) {
 	if _, state, why := judgeAnswer(f.anchors, f.zones(t, nil), m, "a.b.wild.ex.", dns.TypeA, f.now); state != Secure {
 		t.Errorf("deep expansion with its proof: %s %v", state, why)
 	}
+
+	// Wildcard NODATA: a.wild.ex. TXT. With NSEC, the NSEC at *.wild.ex.
+	// covers a.wild.ex. and shows the wildcard has no TXT (RFC 4035
+	// 3.1.3.4); with NSEC3, the closest encloser wild.ex. matched, the
+	// next closer name covered, the wildcard matched without TXT (RFC
+	// 5155 8.7).
+	soa := mustRR("ex. 300 IN SOA ns.ex. h.ex. 1 3600 600 86400 300")
+	nodata := func(proof ...dns.RR) *dns.Msg {
+		m := &dns.Msg{Ns: []dns.RR{soa, f.ex.sign(t, []dns.RR{soa}, in, ex)}}
+		for _, p := range proof {
+			m.Ns = append(m.Ns, p, f.ex.sign(t, []dns.RR{p}, in, ex))
+		}
+		return m
+	}
+	ceMatch := nsec3(hash("wild.ex."), hash("wild.ex.")) // matches wild.ex. only
+	ceMatch.TypeBitMap = nil
+	wildMatch := nsec3(hash("*.wild.ex."), hash("*.wild.ex."))
+	for _, c := range []struct {
+		name   string
+		final  *dns.Msg
+		qtype  uint16
+		state  string
+		reason string
+	}{
+		{"NSEC wildcard NODATA", nodata(nsec), dns.TypeTXT, Secure, ""},
+		{"NSEC wildcard that has the type", nodata(nsec), dns.TypeA, Bogus, "the NSEC at the wildcard *.wild.ex. lists A"},
+		{"NSEC covering, no wildcard NSEC", nodata(&dns.NSEC{Hdr: dns.RR_Header{Name: "ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "www.ex.", TypeBitMap: []uint16{dns.TypeSOA}}), dns.TypeTXT, Bogus, "none matches the wildcard *.ex."}, // wild.ex. is covered too: the closest encloser is ex.
+		{"NSEC3 wildcard NODATA", nodata(ceMatch, wide, wildMatch), dns.TypeTXT, Secure, ""},
+		{"NSEC3 wildcard that has the type", nodata(ceMatch, wide, wildMatch), dns.TypeA, Bogus, "the NSEC3 matching the wildcard *.wild.ex. lists A"},
+		{"NSEC3 without the wildcard", nodata(ceMatch, wide), dns.TypeTXT, Bogus, "nor the wildcard *.wild.ex."},
+		{"NSEC3 without the closest encloser", nodata(wide, wildMatch), dns.TypeTXT, Bogus, "no NSEC3 matches a.wild.ex."},
+	} {
+		_, state, why := judgeAnswer(f.anchors, f.zones(t, nil), c.final, "a.wild.ex.", c.qtype, f.now)
+		if state != c.state || c.reason != "" && (why == nil || why.code != BogusNSECProof || !strings.Contains(why.msg, c.reason)) {
+			t.Errorf("%s: %s %v, want %s %q", c.name, state, why, c.state, c.reason)
+		}
+	}
 }

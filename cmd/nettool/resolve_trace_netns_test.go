@@ -567,10 +567,15 @@ func (h *dnsHierarchy) run(t *testing.T, args ...string) (string, string, int) {
 // delv asks the server of every zone with the test's trust anchor.
 func (h *dnsHierarchy) delv(t *testing.T, name string) string {
 	t.Helper()
+	return h.delvType(t, name, "A")
+}
+
+func (h *dnsHierarchy) delvType(t *testing.T, name, qtype string) string {
+	t.Helper()
 	delv := probetest.LookPeer(t, "delv")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, _ := h.ns.Command(ctx, delv, "@"+hAll, "-a", h.delvTA, "+root=.", name, "A").CombinedOutput()
+	out, _ := h.ns.Command(ctx, delv, "@"+hAll, "-a", h.delvTA, "+root=.", name, qtype).CombinedOutput()
 	return string(out)
 }
 
@@ -897,6 +902,24 @@ func TestTraceHierarchy(t *testing.T) {
 			out, errOut, code := h.run(t, "resolve", "@"+hAll, "--no-rd", name, "A", "--validate", "--trust-anchor", h.anchor)
 			if code != 1 || !strings.Contains(out, ";; answer: bogus") || !strings.Contains(out, c.reason) {
 				t.Errorf("%s, ordinary query: exit %d\n%s%s", name, code, out, errOut)
+			}
+		}
+		// Wildcard NODATA: *.w has an A record, no TXT.
+		for _, c := range []struct{ zone, verdict, reason string }{
+			{"wild.test", "secure", ""},
+			{"wild3.test", "secure", ""},
+			{"badwild.test", "bogus", "no NSEC matches a.w.badwild.test.: the NODATA proof fails"},
+			{"badwild3.test", "bogus", "no NSEC3 matches a.w.badwild3.test."},
+		} {
+			name := "a.w." + c.zone
+			tj := h.trace(t, 1, name, "TXT", "--validate")
+			if tj.Status != "nodata" || tj.Validation == nil || tj.Validation.Verdict != c.verdict || !strings.Contains(tj.Validation.Reason, c.reason) {
+				t.Errorf("%s TXT: %s %+v, want nodata, %s %q", name, tj.Status, tj.Validation, c.verdict, c.reason)
+			}
+			dout := h.delvType(t, name, "TXT")
+			if c.verdict == "secure" && !strings.Contains(dout, "; negative response, fully validated") ||
+				c.verdict == "bogus" && (strings.Contains(dout, "fully validated") || !strings.Contains(dout, "failed")) {
+				t.Errorf("%s TXT: delv disagrees with %s:\n%s", name, c.verdict, dout)
 			}
 		}
 	})
