@@ -30,6 +30,8 @@ type TraceOptions struct {
 	Now      time.Time // validation time (time.Now() when zero)
 	Query    Options   // per query: timeout, retries, TCP, UDP size
 
+	// NoIPv4 and NoIPv6 leave out the name-server addresses of a family
+	// (hints, glue and looked-up addresses alike); at most one may be set.
 	NoIPv4, NoIPv6 bool
 
 	MaxDepth     int // zone cuts on one path (16)
@@ -180,6 +182,9 @@ func Trace(ctx context.Context, name string, qtype, qclass uint16, o TraceOption
 	o.defaults()
 	if err := CheckName(name); err != nil {
 		return nil, err
+	}
+	if o.NoIPv4 && o.NoIPv6 {
+		return nil, probe.Usagef("-4 and -6 cannot be used together")
 	}
 	q := NewQuestion(name, qtype, qclass)
 	res := &TraceResult{Meta: probe.Meta{Type: "resolve_trace", Target: q.Name, Start: time.Now()}, Question: q, QMin: o.QMin, Answer: []Record{}, Findings: []Finding{}, Levels: []*TraceLevel{}}
@@ -401,8 +406,9 @@ func (t *tracer) segment(ctx context.Context, qname string, qtype, qclass uint16
 			return seg, "", false
 		}
 		if len(lv.Servers) == 0 {
-			t.finding(FindNoServer, "error", zone, "", "no name server of %s has an address", zone)
-			t.fail(probe.FailNoReply, fmt.Sprintf("no name server of %s has an address", zone))
+			msg := t.noAddress(zone, servers)
+			t.finding(FindNoServer, "error", zone, "", "%s", msg)
+			t.fail(probe.FailNoReply, msg)
 			return seg, "", false
 		}
 		if lv.chosen == nil {
@@ -611,17 +617,22 @@ func (t *tracer) addresses(ctx context.Context, zone string, ns []NameServer) []
 	copy(out, ns)
 	var wg sync.WaitGroup
 	for i := range out {
-		if len(out[i].Addrs) > 0 {
+		// Glue of the other family only (AAAA with NoIPv4): the
+		// addresses of the family asked are looked up.
+		if len(t.usable(out[i].Addrs)) > 0 {
 			continue
 		}
 		wg.Add(1)
 		go func(n *NameServer) {
 			defer wg.Done()
 			addrs, why := t.lookupAddrs(ctx, n.Name, 0)
-			n.Addrs, n.Source = addrs, "resolved"
 			if len(addrs) == 0 {
 				t.finding(FindNSUnresolvable, "warning", zone, n.Name, "NS %s of %s does not resolve: %s", n.Name, zone, why)
+				if len(n.Addrs) > 0 {
+					return // glue of the other family: kept, to be named
+				}
 			}
+			n.Addrs, n.Source = addrs, "resolved"
 		}(&out[i])
 	}
 	wg.Wait()
@@ -686,7 +697,7 @@ func (t *tracer) simpleResolve(ctx context.Context, name string, qtype uint16, d
 		var m *dns.Msg
 		for _, ns := range servers {
 			addrs := ns.Addrs
-			if len(addrs) == 0 {
+			if len(t.usable(addrs)) == 0 {
 				addrs, _ = t.lookupAddrs(ctx, ns.Name, depth+1)
 			}
 			for _, a := range t.usable(addrs) {
@@ -772,6 +783,30 @@ func anyReferral(m *dns.Msg) string {
 		}
 	}
 	return ""
+}
+
+// noAddress says why no server of zone could be asked: none has an
+// address, or (with NoIPv4 or NoIPv6) none has one of the family asked,
+// naming the addresses left out.
+func (t *tracer) noAddress(zone string, servers []NameServer) string {
+	if !t.o.NoIPv4 && !t.o.NoIPv6 {
+		return fmt.Sprintf("no name server of %s has an address", zone)
+	}
+	fam, flag := "IPv4", "-4"
+	if t.o.NoIPv4 {
+		fam, flag = "IPv6", "-6"
+	}
+	var left []string
+	for _, ns := range servers {
+		for _, a := range ns.Addrs {
+			left = append(left, ns.Name+" "+a.String())
+		}
+	}
+	msg := fmt.Sprintf("no name server of %s has an %s address, and only %s is asked (%s)", zone, fam, fam, flag)
+	if len(left) > 0 {
+		msg += "; left out: " + strings.Join(left, ", ")
+	}
+	return msg
 }
 
 func (t *tracer) usable(addrs []netip.Addr) []netip.Addr {

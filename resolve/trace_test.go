@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,7 +142,7 @@ func newHostile(t *testing.T, handlers map[string]dns.HandlerFunc) *hostile {
 			}
 		}
 		for _, a := range addrs[1:] {
-			c, err := net.ListenPacket("udp", fmt.Sprintf("%s:%d", a, port))
+			c, err := net.ListenPacket("udp", net.JoinHostPort(a, strconv.Itoa(port)))
 			if err != nil {
 				ok = false
 				break
@@ -407,4 +410,129 @@ func TestTraceGlueCheck(t *testing.T) {
 	if queries[1] != queries[0]+1 {
 		t.Errorf("queries with the address in the NS reply %d, without %d: want exactly one more without", queries[0], queries[1])
 	}
+}
+
+// answerAt answers every question authoritatively with an A record of
+// addr (so the reply tells which server gave it) and counts the queries.
+func answerAt(addr string, n *atomic.Int32) dns.HandlerFunc {
+	return func(w dns.ResponseWriter, r *dns.Msg) {
+		n.Add(1)
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		if r.Question[0].Qtype == dns.TypeA {
+			m.Answer = []dns.RR{mustRR(r.Question[0].Name + " 300 IN A " + addr)}
+		}
+		_ = w.WriteMsg(m)
+	}
+}
+
+func needIPv6Loopback(t *testing.T) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	pc.Close()
+}
+
+// TestTraceFamily: NoIPv6 (-4) asks only the IPv4 addresses of name
+// servers and NoIPv4 (-6) only the IPv6 ones, for hints and glue alike; a
+// level with no address of the family asked ends the trace with a finding
+// that says so, without a query to the other family.
+func TestTraceFamily(t *testing.T) {
+	needIPv6Loopback(t)
+	serverAddrs := func(res *TraceResult, zone string) []string {
+		var out []string
+		for _, lv := range res.Levels {
+			if lv.Zone == zone {
+				for _, s := range lv.Servers {
+					out = append(out, s.Addr)
+				}
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	t.Run("glue", func(t *testing.T) {
+		var n4, n6 atomic.Int32
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": func(w dns.ResponseWriter, r *dns.Msg) {
+				m := new(dns.Msg)
+				m.SetReply(r)
+				m.Ns = []dns.RR{mustRR("test. 300 IN NS ns.test.")}
+				m.Extra = []dns.RR{mustRR("ns.test. 300 IN A 127.0.0.2"), mustRR("ns.test. 300 IN AAAA ::1")}
+				_ = w.WriteMsg(m)
+			},
+			"127.0.0.2": answerAt("192.0.2.4", &n4),
+			"::1":       answerAt("192.0.2.6", &n6),
+		})
+		res, err := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := serverAddrs(res, "test."); strings.Join(got, " ") != "127.0.0.2 ::1" {
+			t.Fatalf("both families: test. asked at %v, want both glue addresses", got)
+		}
+		n4.Store(0)
+		n6.Store(0)
+		o := h.opts()
+		o.NoIPv6 = true
+		res, _ = Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, o)
+		if got := serverAddrs(res, "test."); strings.Join(got, " ") != "127.0.0.2" || !res.OK || res.Answer[0].Data != "192.0.2.4" {
+			t.Errorf("-4: test. asked at %v, answer %+v (%s)", got, res.Answer, res.Error)
+		}
+		if n6.Load() != 0 || n4.Load() == 0 {
+			t.Errorf("-4: %d queries to ::1, %d to 127.0.0.2", n6.Load(), n4.Load())
+		}
+	})
+	t.Run("hints", func(t *testing.T) {
+		var n4, n6 atomic.Int32
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": answerAt("192.0.2.4", &n4),
+			"::1":       answerAt("192.0.2.6", &n6),
+		})
+		o := h.opts()
+		o.Hints = []NameServer{{Name: "a.root.test.", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}, Source: "hint"}}
+		o.NoIPv4 = true
+		res, _ := Trace(context.Background(), "www", dns.TypeA, dns.ClassINET, o)
+		if got := serverAddrs(res, "."); strings.Join(got, " ") != "::1" || !res.OK || res.Answer[0].Data != "192.0.2.6" {
+			t.Errorf("-6: . asked at %v, answer %+v (%s)", got, res.Answer, res.Error)
+		}
+		if n4.Load() != 0 {
+			t.Errorf("-6: %d queries to 127.0.0.1", n4.Load())
+		}
+	})
+	t.Run("no address of the family", func(t *testing.T) {
+		var n4 atomic.Int32
+		h := newHostile(t, map[string]dns.HandlerFunc{
+			"127.0.0.1": answerAt("192.0.2.4", &n4),
+			"127.0.0.2": answerAt("192.0.2.4", &n4),
+			"::1":       rootReferral, // glue: ns.test. A 127.0.0.2 only
+		})
+		o := h.opts()
+		o.Hints = []NameServer{{Name: "a.root.test.", Addrs: []netip.Addr{netip.MustParseAddr("::1")}, Source: "hint"}}
+		o.NoIPv4 = true
+		res, _ := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, o)
+		want := "no name server of test. has an IPv6 address, and only IPv6 is asked (-6); left out: ns.test. 127.0.0.2"
+		if res.OK || res.Status != "failed" || res.Error != want {
+			t.Fatalf("status %s ok %v error %q, want %q", res.Status, res.OK, res.Error, want)
+		}
+		found := false
+		for _, f := range res.Findings {
+			found = found || f.Code == FindNoServer && f.Message == want && f.Severity == "error"
+		}
+		if !found {
+			t.Errorf("findings %+v", res.Findings)
+		}
+		if n4.Load() != 0 {
+			t.Errorf("%d queries over IPv4 with -6", n4.Load())
+		}
+	})
+	t.Run("both off", func(t *testing.T) {
+		o := TraceOptions{NoIPv4: true, NoIPv6: true}
+		if _, err := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, o); err == nil {
+			t.Error("no error with both families off")
+		}
+	})
 }

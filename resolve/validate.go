@@ -410,12 +410,19 @@ func provenNoDS(m *dns.Msg, child, parent string, keys []*dns.DNSKEY, now time.T
 	}
 	if ce, next, ok := closestEncloser(d.nsec3, child); ok && ce != "" {
 		for _, n := range d.nsec3 {
-			if n.Cover(next) && n.Flags&1 == 1 {
+			if nsec3Covers(n, next) && n.Flags&1 == 1 {
 				return nil
 			}
 		}
 	}
 	return verr(BogusNoDSProof, "no NSEC/NSEC3 record proves that %s has no DS (insecurity proof failed)", child)
+}
+
+// nsec3Covers: the hash of name lies strictly between the owner's hash and
+// the next one (RFC 5155 section 1.3). miekg's Cover also says yes when the
+// hash equals the owner's, which is a match (the name exists), not a cover.
+func nsec3Covers(n *dns.NSEC3, name string) bool {
+	return n.Cover(name) && !n.Match(name)
 }
 
 // closestEncloser finds, with NSEC3, the closest encloser of name: an
@@ -440,7 +447,7 @@ func closestEncloser(recs []*dns.NSEC3, name string) (string, string, bool) {
 			continue
 		}
 		for _, n := range recs {
-			if n.Cover(next) {
+			if nsec3Covers(n, next) {
 				return ce, next, true
 			}
 		}
@@ -503,6 +510,32 @@ func nsecCovers(n *dns.NSEC, name string) bool {
 	return canonicalLess(owner, name) || canonicalLess(name, next)
 }
 
+// nsecEncloser is the closest encloser of qname that an NSEC covering it
+// shows: the longest ancestor of qname shared with the NSEC's owner or
+// next name, within zone.
+func nsecEncloser(cover *dns.NSEC, qname, zone string) string {
+	ce := zone
+	labels := dns.Split(qname)
+	for _, other := range []string{cover.Hdr.Name, cover.NextDomain} {
+		c := dns.CompareDomainName(qname, other)
+		if c > 0 && c <= len(labels) {
+			cand := qname[labels[len(labels)-c]:]
+			if dns.CountLabel(cand) > dns.CountLabel(ce) && dns.IsSubDomain(zone, cand) {
+				ce = cand
+			}
+		}
+	}
+	return ce
+}
+
+// wildcardAt is the wildcard name directly below ce.
+func wildcardAt(ce string) string {
+	if ce == "." {
+		return "*."
+	}
+	return "*." + ce
+}
+
 // checkNegative checks the proof in a signed NXDOMAIN or NODATA reply.
 func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*dns.DNSKEY, now time.Time) *vErr {
 	soa, soaSigs := rrsetOf(m.Ns, zone, dns.TypeSOA)
@@ -533,6 +566,24 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 					return nil
 				}
 			}
+			// A wildcard NODATA (RFC 4035 section 3.1.3.4): an NSEC covers
+			// qname and the NSEC of the wildcard at its closest encloser
+			// lacks the type.
+			for _, cover := range d.nsec {
+				if !nsecCovers(cover, qname) {
+					continue
+				}
+				wild := wildcardAt(nsecEncloser(cover, qname, zone))
+				for _, n := range d.nsec {
+					if strings.EqualFold(n.Hdr.Name, wild) {
+						if hasType(n.TypeBitMap, qtype) || hasType(n.TypeBitMap, dns.TypeCNAME) {
+							return verr(BogusNSECProof, "the NSEC at the wildcard %s lists %s: the NODATA proof for %s fails", wild, TypeString(qtype), qname)
+						}
+						return nil
+					}
+				}
+				return verr(BogusNSECProof, "an NSEC covers %s but none matches the wildcard %s: the NODATA proof fails", qname, wild)
+			}
 			return verr(BogusNSECProof, "no NSEC matches %s: the NODATA proof fails", qname)
 		}
 		var cover *dns.NSEC
@@ -544,23 +595,7 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 		if cover == nil {
 			return verr(BogusNSECProof, "no NSEC covers %s: the NXDOMAIN proof fails", qname)
 		}
-		// The closest encloser is the longest ancestor of qname shared
-		// with the covering NSEC's owner or next name.
-		ce := zone
-		for _, other := range []string{cover.Hdr.Name, cover.NextDomain} {
-			c := dns.CompareDomainName(qname, other)
-			labels := dns.Split(qname)
-			if c > 0 && c <= len(labels) {
-				cand := qname[labels[len(labels)-c]:]
-				if dns.CountLabel(cand) > dns.CountLabel(ce) && dns.IsSubDomain(zone, cand) {
-					ce = cand
-				}
-			}
-		}
-		wild := "*." + ce
-		if ce == "." {
-			wild = "*."
-		}
+		wild := wildcardAt(nsecEncloser(cover, qname, zone))
 		for _, n := range d.nsec {
 			if nsecCovers(n, wild) || strings.EqualFold(n.Hdr.Name, wild) && !hasType(n.TypeBitMap, qtype) {
 				return nil
@@ -580,11 +615,26 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 		if qtype == dns.TypeDS {
 			if _, next, ok := closestEncloser(d.nsec3, qname); ok {
 				for _, n := range d.nsec3 {
-					if n.Cover(next) && n.Flags&1 == 1 {
+					if nsec3Covers(n, next) && n.Flags&1 == 1 {
 						return nil
 					}
 				}
 			}
+		}
+		// A wildcard NODATA (RFC 5155 section 8.7): the closest encloser
+		// proof, and an NSEC3 matching the wildcard at the closest
+		// encloser without the type.
+		if ce, _, ok := closestEncloser(d.nsec3, qname); ce != "" && ok {
+			wild := wildcardAt(ce)
+			for _, n := range d.nsec3 {
+				if n.Match(wild) {
+					if hasType(n.TypeBitMap, qtype) || hasType(n.TypeBitMap, dns.TypeCNAME) {
+						return verr(BogusNSECProof, "the NSEC3 matching the wildcard %s lists %s: the NODATA proof for %s fails", wild, TypeString(qtype), qname)
+					}
+					return nil
+				}
+			}
+			return verr(BogusNSECProof, "no NSEC3 matches %s nor the wildcard %s: the NODATA proof fails", qname, wild)
 		}
 		return verr(BogusNSECProof, "no NSEC3 matches %s: the NODATA proof fails", qname)
 	}
@@ -595,12 +645,9 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 	if !ok {
 		return verr(BogusNSECProof, "no NSEC3 covers the next closer name %s: the NXDOMAIN proof fails", next)
 	}
-	wild := "*." + ce
-	if ce == "." {
-		wild = "*."
-	}
+	wild := wildcardAt(ce)
 	for _, n := range d.nsec3 {
-		if n.Cover(wild) {
+		if nsec3Covers(n, wild) {
 			return nil
 		}
 	}
@@ -639,6 +686,50 @@ func checkPositive(recs []dns.RR, zone string, keys []*dns.DNSKEY, now time.Time
 	return nil
 }
 
+// checkWildcard: an RRset whose RRSIG has fewer labels than its owner was
+// expanded from a wildcard, and the reply must prove that the owner itself
+// does not exist: with NSEC, a record that covers it (RFC 4035 section
+// 5.3.4); with NSEC3, one that covers the next closer name, the owner cut
+// to one label more than the wildcard's parent (RFC 5155 section 8.8).
+func checkWildcard(final *dns.Msg, recs []dns.RR, zone string, keys []*dns.DNSKEY, now time.Time) *vErr {
+	var d *denial
+	for _, rr := range recs {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok || !strings.EqualFold(sig.SignerName, zone) {
+			continue
+		}
+		owner := sig.Hdr.Name
+		n := dns.CountLabel(owner)
+		if int(sig.Labels) >= n || int(sig.Labels) == n-1 && strings.HasPrefix(owner, "*.") {
+			continue // not expanded (a wildcard owner asked by its own name has labels n-1)
+		}
+		what := fmt.Sprintf("%s %s", owner, TypeString(sig.TypeCovered))
+		if d == nil {
+			got, e := denials(final, zone, keys, now)
+			if e != nil {
+				return verr(e.code, "the proof for the wildcard answer %s: %s", what, e.msg)
+			}
+			d = &got
+		}
+		idx := dns.Split(owner)
+		next := owner[idx[n-int(sig.Labels)-1]:]
+		proven := false
+		for _, x := range d.nsec {
+			proven = proven || nsecCovers(x, owner)
+		}
+		for _, x := range d.nsec3 {
+			proven = proven || nsec3Covers(x, next)
+		}
+		if !proven {
+			if len(d.nsec3) > 0 && len(d.nsec) == 0 {
+				return verr(BogusNSECProof, "wildcard answer %s without a proof that %s does not exist (no NSEC3 covers the next closer name)", what, next)
+			}
+			return verr(BogusNSECProof, "wildcard answer %s without a proof that %s does not exist", what, owner)
+		}
+	}
+	return nil
+}
+
 func synthesised(recs []dns.RR, name string) bool {
 	for _, rr := range recs {
 		if d, ok := rr.(*dns.DNAME); ok && dns.IsSubDomain(d.Hdr.Name, name) && !strings.EqualFold(d.Hdr.Name, name) {
@@ -660,6 +751,9 @@ func judgeAnswer(anchors []dns.RR, zones []chainZone, final *dns.Msg, qname stri
 		e = checkNegative(final, qname, qtype, zone, keys, now)
 	} else {
 		e = checkPositive(chainRecords(final, qname), zone, keys, now)
+		if e == nil {
+			e = checkWildcard(final, chainRecords(final, qname), zone, keys, now)
+		}
 	}
 	if e != nil {
 		return zv, Bogus, e
@@ -811,10 +905,19 @@ func Validate(ctx context.Context, s Server, q Question, o ValidateOptions) *Val
 		o.Now = time.Now()
 	}
 	v := &Validation{Type: "dnssec_validation", Anchor: anchorText(anchors), Zones: []ZoneVerdict{}}
+	// DO and CD set: the resolver must pass bogus data on for us to judge
+	// it. The queries go through Client.Lookup (retries, TCP on
+	// truncation, ID and question matched); a malformed reply counts as
+	// none.
 	c := &Client{Opts: o.Query}
+	c.Opts.DNSSEC, c.Opts.CD = true, true
 	defer c.Close()
 	ask := func(name string, qtype uint16) *dns.Msg {
-		return c.lookupCD(ctx, s, NewQuestion(name, qtype, q.qclass))
+		r := c.Lookup(ctx, s, NewQuestion(name, qtype, q.qclass))
+		if r.Malformed != "" {
+			return nil
+		}
+		return r.Msg
 	}
 	final := ask(q.Name, q.qtype)
 	if final == nil {
@@ -949,55 +1052,4 @@ func discoverChain(ask func(string, uint16) *dns.Msg, zone string) ([]chainZone,
 		out[i] = up[len(up)-1-i]
 	}
 	return out, nil
-}
-
-// lookupCD asks with DO and CD set (the resolver must pass bogus data on
-// for us to judge it) through the package's exchange functions.
-func (c *Client) lookupCD(ctx context.Context, s Server, q Question) *dns.Msg {
-	o := c.Opts
-	o.DNSSEC = true
-	m, err := NewQuery(q, o)
-	if err != nil {
-		return nil
-	}
-	m.CheckingDisabled = true
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	addr, err := s.resolveAddr(actx)
-	cancel()
-	if err != nil {
-		return nil
-	}
-	for try := 0; try <= o.Retries; try++ {
-		var r *dns.Msg
-		deadline := time.Now().Add(timeout)
-		switch {
-		case s.Transport == UDP && !o.TCP:
-			packed, perr := m.Pack()
-			if perr != nil {
-				return nil
-			}
-			r, _, err = exchangeUDP(ctx, addr, m, packed, deadline, int(o.UDPSize))
-			if err == nil && r.Truncated {
-				r, _, err = exchangeStream(ctx, addr, false, nil, m, time.Now().Add(timeout))
-			}
-		case s.Transport == UDP || s.Transport == TCP:
-			r, _, err = exchangeStream(ctx, addr, false, nil, m, deadline)
-		case s.Transport == TLS:
-			r, _, err = exchangeStream(ctx, addr, true, c.tlsConfig(s), m, deadline)
-		case s.Transport == HTTPS:
-			m.Id = 0
-			r, _, err = exchangeHTTPS(ctx, c.httpClient(), s.URL, m, deadline)
-		}
-		if err == nil {
-			return r
-		}
-		if ctx.Err() != nil || !retryable(err) {
-			return nil
-		}
-	}
-	return nil
 }

@@ -162,3 +162,112 @@ func TestValidateInsecureAndNegative(t *testing.T) {
 		t.Errorf("NODATA for a type the NSEC lists: %s %v", state, why)
 	}
 }
+
+// A positive answer expanded from *.wild.ex. (its RRSIG has 2 labels for a
+// 3-label owner) needs a signed NSEC covering the name asked, or an NSEC3
+// covering the next closer name; without one it is bogus.
+func TestValidateWildcard(t *testing.T) {
+	f := newChain(t)
+	in, ex := f.valid()
+	wild := mustRR("*.wild.ex. 300 IN A 192.0.2.9")
+	sig := f.ex.sign(t, []dns.RR{wild}, in, ex)
+	if sig.Labels != 2 {
+		t.Fatalf("labels %d", sig.Labels)
+	}
+	expand := func(name string) (dns.RR, *dns.RRSIG) {
+		a := dns.Copy(wild)
+		a.Header().Name = name
+		s := dns.Copy(sig).(*dns.RRSIG)
+		s.Hdr.Name = name
+		return a, s
+	}
+	a, asig := expand("a.wild.ex.")
+	nsec := &dns.NSEC{Hdr: dns.RR_Header{Name: "*.wild.ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "www.ex.", TypeBitMap: []uint16{dns.TypeA, dns.TypeRRSIG, dns.TypeNSEC}}
+	elsewhere := &dns.NSEC{Hdr: dns.RR_Header{Name: "www.ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "ex.", TypeBitMap: []uint16{dns.TypeA}}
+	hash := func(name string) string { return dns.HashName(name, dns.SHA1, 0, "") }
+	nsec3 := func(owner, next string) *dns.NSEC3 {
+		return &dns.NSEC3{Hdr: dns.RR_Header{Name: strings.ToLower(owner) + ".ex.", Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: 300},
+			Hash: dns.SHA1, Iterations: 0, SaltLength: 0, HashLength: 20, NextDomain: next, TypeBitMap: []uint16{dns.TypeA, dns.TypeRRSIG}}
+	}
+	// One NSEC3 covering every hash but the ends of the range: it covers
+	// the next closer name a.wild.ex.; one matching it exactly does not.
+	wide := nsec3("00000000000000000000000000000000", "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV")
+	exact := nsec3(hash("a.wild.ex."), "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV")
+	reply := func(proof ...dns.RR) *dns.Msg {
+		m := &dns.Msg{Answer: []dns.RR{a, asig}}
+		for _, p := range proof {
+			m.Ns = append(m.Ns, p, f.ex.sign(t, []dns.RR{p}, in, ex))
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name   string
+		final  *dns.Msg
+		qname  string
+		state  string
+		reason string
+	}{
+		{"NSEC proof", reply(nsec), "a.wild.ex.", Secure, ""},
+		{"NSEC3 proof", reply(wide), "a.wild.ex.", Secure, ""},
+		{"no proof", reply(), "a.wild.ex.", Bogus, "wildcard answer a.wild.ex. A without a proof that a.wild.ex. does not exist"},
+		{"NSEC covering another name", reply(elsewhere), "a.wild.ex.", Bogus, "without a proof that a.wild.ex. does not exist"},
+		{"NSEC3 matching, not covering", reply(exact), "a.wild.ex.", Bogus, "without a proof that a.wild.ex. does not exist (no NSEC3 covers the next closer name)"},
+		{"the wildcard asked by its own name", &dns.Msg{Answer: []dns.RR{wild, sig}}, "*.wild.ex.", Secure, ""},
+	} {
+		_, state, why := judgeAnswer(f.anchors, f.zones(t, nil), c.final, c.qname, dns.TypeA, f.now)
+		if state != c.state || c.reason != "" && (why == nil || why.code != BogusNSECProof || !strings.Contains(why.msg, c.reason)) {
+			t.Errorf("%s: %s %v, want %s %q", c.name, state, why, c.state, c.reason)
+		}
+	}
+	// Two labels below the wildcard's parent: the next closer name is
+	// b.wild.ex., not the owner.
+	deep, dsig := expand("a.b.wild.ex.")
+	m := &dns.Msg{Answer: []dns.RR{deep, dsig}}
+	for _, p := range []dns.RR{nsec3(hash("b.wild.ex."), "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV")} {
+		m.Ns = append(m.Ns, p, f.ex.sign(t, []dns.RR{p}, in, ex))
+	}
+	if _, state, why := judgeAnswer(f.anchors, f.zones(t, nil), m, "a.b.wild.ex.", dns.TypeA, f.now); state != Bogus || !strings.Contains(why.msg, "that b.wild.ex. does not exist") {
+		t.Errorf("deep expansion, NSEC3 matching the next closer name: %s %v", state, why)
+	}
+	m.Ns = []dns.RR{wide, f.ex.sign(t, []dns.RR{wide}, in, ex)}
+	if _, state, why := judgeAnswer(f.anchors, f.zones(t, nil), m, "a.b.wild.ex.", dns.TypeA, f.now); state != Secure {
+		t.Errorf("deep expansion with its proof: %s %v", state, why)
+	}
+
+	// Wildcard NODATA: a.wild.ex. TXT. With NSEC, the NSEC at *.wild.ex.
+	// covers a.wild.ex. and shows the wildcard has no TXT (RFC 4035
+	// 3.1.3.4); with NSEC3, the closest encloser wild.ex. matched, the
+	// next closer name covered, the wildcard matched without TXT (RFC
+	// 5155 8.7).
+	soa := mustRR("ex. 300 IN SOA ns.ex. h.ex. 1 3600 600 86400 300")
+	nodata := func(proof ...dns.RR) *dns.Msg {
+		m := &dns.Msg{Ns: []dns.RR{soa, f.ex.sign(t, []dns.RR{soa}, in, ex)}}
+		for _, p := range proof {
+			m.Ns = append(m.Ns, p, f.ex.sign(t, []dns.RR{p}, in, ex))
+		}
+		return m
+	}
+	ceMatch := nsec3(hash("wild.ex."), hash("wild.ex.")) // matches wild.ex. only
+	ceMatch.TypeBitMap = nil
+	wildMatch := nsec3(hash("*.wild.ex."), hash("*.wild.ex."))
+	for _, c := range []struct {
+		name   string
+		final  *dns.Msg
+		qtype  uint16
+		state  string
+		reason string
+	}{
+		{"NSEC wildcard NODATA", nodata(nsec), dns.TypeTXT, Secure, ""},
+		{"NSEC wildcard that has the type", nodata(nsec), dns.TypeA, Bogus, "the NSEC at the wildcard *.wild.ex. lists A"},
+		{"NSEC covering, no wildcard NSEC", nodata(&dns.NSEC{Hdr: dns.RR_Header{Name: "ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "www.ex.", TypeBitMap: []uint16{dns.TypeSOA}}), dns.TypeTXT, Bogus, "none matches the wildcard *.ex."}, // wild.ex. is covered too: the closest encloser is ex.
+		{"NSEC3 wildcard NODATA", nodata(ceMatch, wide, wildMatch), dns.TypeTXT, Secure, ""},
+		{"NSEC3 wildcard that has the type", nodata(ceMatch, wide, wildMatch), dns.TypeA, Bogus, "the NSEC3 matching the wildcard *.wild.ex. lists A"},
+		{"NSEC3 without the wildcard", nodata(ceMatch, wide), dns.TypeTXT, Bogus, "nor the wildcard *.wild.ex."},
+		{"NSEC3 without the closest encloser", nodata(wide, wildMatch), dns.TypeTXT, Bogus, "no NSEC3 matches a.wild.ex."},
+	} {
+		_, state, why := judgeAnswer(f.anchors, f.zones(t, nil), c.final, "a.wild.ex.", c.qtype, f.now)
+		if state != c.state || c.reason != "" && (why == nil || why.code != BogusNSECProof || !strings.Contains(why.msg, c.reason)) {
+			t.Errorf("%s: %s %v, want %s %q", c.name, state, why, c.state, c.reason)
+		}
+	}
+}

@@ -122,6 +122,22 @@ ns2.badnsec3 A 192.0.2.11
 nsec3 NS ns2.nsec3
 ns1.nsec3 A 192.0.2.9
 ns2.nsec3 A 192.0.2.11
+wild NS ns1.wild
+wild NS ns2.wild
+ns1.wild A 192.0.2.9
+ns2.wild A 192.0.2.11
+wild3 NS ns1.wild3
+wild3 NS ns2.wild3
+ns1.wild3 A 192.0.2.9
+ns2.wild3 A 192.0.2.11
+badwild NS ns1.badwild
+badwild NS ns2.badwild
+ns1.badwild A 192.0.2.9
+ns2.badwild A 192.0.2.11
+badwild3 NS ns1.badwild3
+badwild3 NS ns2.badwild3
+ns1.badwild3 A 192.0.2.9
+ns2.badwild3 A 192.0.2.11
 `},
 		{name: "example.test.", signed: true, servers: []string{"192.0.2.5", "192.0.2.6"}, body: `
 @ NS ns1
@@ -158,8 +174,21 @@ www A 198.51.100.20
 		{name: "nsec3.test.", signed: true, nsec3: true, servers: []string{"192.0.2.9", "192.0.2.11"}, body: "@ NS ns1\n@ NS ns2\nns1 A 192.0.2.9\nns2 A 192.0.2.11\nwww A 198.51.100.39\n"},
 		{name: "badnsec3.test.", signed: true, nsec3: true, servers: []string{"192.0.2.9", "192.0.2.11"}, body: "@ NS ns1\n@ NS ns2\nns1 A 192.0.2.9\nns2 A 192.0.2.11\nwww A 198.51.100.40\n",
 			tamper: dropCoveringNSEC3("nope.badnsec3.test.")},
+		// Wildcards: *.w answers a.w.ZONE with its proof that a.w does
+		// not exist; the bad twins lose that proof (NSEC at *.w, NSEC3
+		// covering the next closer name a.w).
+		{name: "wild.test.", signed: true, servers: []string{"192.0.2.9", "192.0.2.11"}, body: wildBody},
+		{name: "wild3.test.", signed: true, nsec3: true, servers: []string{"192.0.2.9", "192.0.2.11"}, body: wildBody},
+		{name: "badwild.test.", signed: true, servers: []string{"192.0.2.9", "192.0.2.11"}, body: wildBody,
+			tamper: func(t *testing.T, s string) string {
+				return dropLines(t, s, `^\*\.w\.badwild\.test\.\s+\d+\s+IN\s+(NSEC|RRSIG\s+NSEC)\s`)
+			}},
+		{name: "badwild3.test.", signed: true, nsec3: true, servers: []string{"192.0.2.9", "192.0.2.11"}, body: wildBody,
+			tamper: dropCoveringNSEC3("a.w.badwild3.test.")},
 	}
 }
+
+const wildBody = "@ NS ns1\n@ NS ns2\nns1 A 192.0.2.9\nns2 A 192.0.2.11\n*.w A 198.51.100.41\n"
 
 // dropLines removes the records whose one-line form matches re.
 func dropLines(t *testing.T, s, re string) string {
@@ -538,10 +567,15 @@ func (h *dnsHierarchy) run(t *testing.T, args ...string) (string, string, int) {
 // delv asks the server of every zone with the test's trust anchor.
 func (h *dnsHierarchy) delv(t *testing.T, name string) string {
 	t.Helper()
+	return h.delvType(t, name, "A")
+}
+
+func (h *dnsHierarchy) delvType(t *testing.T, name, qtype string) string {
+	t.Helper()
 	delv := probetest.LookPeer(t, "delv")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, _ := h.ns.Command(ctx, delv, "@"+hAll, "-a", h.delvTA, "+root=.", name, "A").CombinedOutput()
+	out, _ := h.ns.Command(ctx, delv, "@"+hAll, "-a", h.delvTA, "+root=.", name, qtype).CombinedOutput()
 	return string(out)
 }
 
@@ -832,6 +866,60 @@ func TestTraceHierarchy(t *testing.T) {
 			// delv, with the same anchor, does not accept it either.
 			if dout := h.delv(t, c.name); strings.Contains(dout, "; fully validated") || strings.Contains(dout, "; unsigned answer") || !strings.Contains(dout, "failed") {
 				t.Errorf("%s: delv accepts what nettool calls bogus:\n%s", c.name, dout)
+			}
+		}
+	})
+	t.Run("wildcard", func(t *testing.T) {
+		for _, zone := range []string{"wild.test", "wild3.test"} {
+			name := "a.w." + zone
+			tj := h.trace(t, 0, name, "A", "--validate")
+			if a := tj.answerData("A"); len(a) != 1 || a[0] != "198.51.100.41" {
+				t.Errorf("%s: answer %v", name, a)
+			}
+			if tj.Validation == nil || tj.Validation.Verdict != "secure" {
+				t.Errorf("%s: %+v", name, tj.Validation)
+			}
+			if dout := h.delv(t, name); !strings.Contains(dout, "; fully validated") {
+				t.Errorf("%s: delv does not say fully validated:\n%s", name, dout)
+			}
+			out, errOut, code := h.run(t, "resolve", "@"+hAll, "--no-rd", name, "A", "--validate", "--trust-anchor", h.anchor)
+			if code != 0 || !strings.Contains(out, ";; answer: secure") {
+				t.Errorf("%s, ordinary query: exit %d\n%s%s", name, code, out, errOut)
+			}
+		}
+		for _, c := range []struct{ zone, reason string }{
+			{"badwild.test", "wildcard answer a.w.badwild.test. A without a proof that a.w.badwild.test. does not exist"},
+			{"badwild3.test", "wildcard answer a.w.badwild3.test. A without a proof that a.w.badwild3.test. does not exist (no NSEC3 covers the next closer name)"},
+		} {
+			name := "a.w." + c.zone
+			tj := h.trace(t, 1, name, "A", "--validate")
+			if tj.Validation == nil || tj.Validation.Verdict != "bogus" || tj.Validation.Code != "bad_nsec_proof" || !strings.Contains(tj.Validation.Reason, c.reason) {
+				t.Errorf("%s: %+v, want bogus: %s", name, tj.Validation, c.reason)
+			}
+			if dout := h.delv(t, name); strings.Contains(dout, "; fully validated") || strings.Contains(dout, "; unsigned answer") || !strings.Contains(dout, "failed") {
+				t.Errorf("%s: delv accepts what nettool calls bogus:\n%s", name, dout)
+			}
+			out, errOut, code := h.run(t, "resolve", "@"+hAll, "--no-rd", name, "A", "--validate", "--trust-anchor", h.anchor)
+			if code != 1 || !strings.Contains(out, ";; answer: bogus") || !strings.Contains(out, c.reason) {
+				t.Errorf("%s, ordinary query: exit %d\n%s%s", name, code, out, errOut)
+			}
+		}
+		// Wildcard NODATA: *.w has an A record, no TXT.
+		for _, c := range []struct{ zone, verdict, reason string }{
+			{"wild.test", "secure", ""},
+			{"wild3.test", "secure", ""},
+			{"badwild.test", "bogus", "no NSEC matches a.w.badwild.test.: the NODATA proof fails"},
+			{"badwild3.test", "bogus", "no NSEC3 matches a.w.badwild3.test."},
+		} {
+			name := "a.w." + c.zone
+			tj := h.trace(t, 1, name, "TXT", "--validate")
+			if tj.Status != "nodata" || tj.Validation == nil || tj.Validation.Verdict != c.verdict || !strings.Contains(tj.Validation.Reason, c.reason) {
+				t.Errorf("%s TXT: %s %+v, want nodata, %s %q", name, tj.Status, tj.Validation, c.verdict, c.reason)
+			}
+			dout := h.delvType(t, name, "TXT")
+			if c.verdict == "secure" && !strings.Contains(dout, "; negative response, fully validated") ||
+				c.verdict == "bogus" && (strings.Contains(dout, "fully validated") || !strings.Contains(dout, "failed")) {
+				t.Errorf("%s TXT: delv disagrees with %s:\n%s", name, c.verdict, dout)
 			}
 		}
 	})

@@ -85,6 +85,12 @@ func TestResolveTraceBadInput(t *testing.T) {
 		{[]string{"--trace", "a.test", "b.test"}, "one name"},
 		{[]string{"--trace", "x.test", "--max-depth", "0"}, "--max-depth"},
 		{[]string{"+trace", "x..test"}, ""},
+		{[]string{"--trace", "-4", "-6", "x.test"}, "-4 and -6 cannot be used together"},
+		{[]string{"--trace", "--ipv4", "--ipv6", "x.test"}, "-4 and -6 cannot be used together"},
+		{[]string{"-4", "@127.0.0.1", "x.test"}, "-4 and -6 need --trace"},
+		{[]string{"-6", "--validate", "@127.0.0.1", "x.test"}, "-4 and -6 need --trace"},
+		{[]string{"--trace", "-6", "@127.0.0.1", "x.test"}, "@127.0.0.1 is not an IPv6 address, and -6 asks over IPv6 only"},
+		{[]string{"--trace", "-4", "@::1", "x.test"}, "@::1 is not an IPv4 address"},
 	} {
 		out, errOut, code := resolveRunIn(context.Background(), "", append([]string{"resolve"}, c.args...)...)
 		if code != 2 || !strings.Contains(errOut, c.want) || !strings.HasPrefix(errOut, "nettool: resolve: ") || strings.Count(errOut, "\n") != 1 {
@@ -118,5 +124,23 @@ func TestResolveValidateUnsigned(t *testing.T) {
 	jout, _, code := resolveRunIn(context.Background(), "", "resolve", "@"+addr, "v4.example.test", "A", "--validate", "--trust-anchor", ta, "--timeout", "500ms", "--retries", "0", "--json")
 	if code != 1 || !strings.Contains(jout, `"validations"`) || !strings.Contains(jout, `"ok": false`) {
 		t.Errorf("json: exit %d\n%s", code, jout)
+	}
+}
+
+// -6 with root hints that have IPv4 addresses only: the trace says that no
+// server of "." can be asked over IPv6 and exits 1, without asking any.
+func TestResolveTraceFamilyNoAddress(t *testing.T) {
+	hints := filepath.Join(t.TempDir(), "hints")
+	if err := os.WriteFile(hints, []byte(". NS a.root.test.\na.root.test. A 127.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json"} {
+		out, errOut, code := resolveRunIn(context.Background(), "", "resolve", "--trace", "-6", "--root-hints", hints, "www.test", "-o", format, "--timeout", "500ms", "--retries", "0")
+		if code != 1 || !strings.Contains(out, "no name server of . has an IPv6 address, and only IPv6 is asked (-6); left out: a.root.test. 127.0.0.1") {
+			t.Errorf("%s: exit %d\n%s\n%s", format, code, out, errOut)
+		}
+		if format == "json" && (!strings.Contains(out, `"code": "no_server"`) || !strings.Contains(out, `"queries": 0`)) {
+			t.Errorf("json: want a no_server finding and no query:\n%s", out)
+		}
 	}
 }
