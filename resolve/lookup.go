@@ -35,6 +35,11 @@ type Options struct {
 	Timeout time.Duration // per try
 	Retries int           // tries after the first
 	TLS     *tls.Config   // for DoT and DoH (nil: system roots)
+	// Family, 4 or 6, asks servers over that IP version only, as dig -4/-6:
+	// a server named by host name is looked up in that family, a DoH
+	// server dialled in it, and a server address of the other family is
+	// refused. 0: either.
+	Family int
 }
 
 // CheckSubnet validates an EDNS client subnet ("192.0.2.0/24", "2001:db8::/56",
@@ -123,6 +128,7 @@ func (c *Client) httpClient() *http.Client {
 	c.once.Do(func() {
 		tr := &http.Transport{
 			Proxy:               nil,
+			DialContext:         familyDialer(c.Opts.Family),
 			TLSClientConfig:     c.Opts.TLS,
 			ForceAttemptHTTP2:   true,
 			MaxIdleConnsPerHost: 4,
@@ -198,7 +204,7 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 	var addr string
 	if s.Transport != HTTPS {
 		actx, cancel := context.WithTimeout(ctx, timeout)
-		addr, err = s.resolveAddr(actx)
+		addr, err = s.resolveAddrFamily(actx, c.Opts.Family)
 		cancel()
 		if err != nil {
 			res.fail(fmt.Errorf("server %s: %w", s.Host, err))

@@ -2,11 +2,13 @@ package resolve
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nettool/nettool/probe"
 )
@@ -183,10 +185,26 @@ func isHexNumber(s string) bool {
 // system's resolver (for a name in /etc/hosts such as localhost, no query is
 // sent).
 func (s Server) resolveAddr(ctx context.Context) (string, error) {
-	if _, err := netip.ParseAddr(s.Host); err == nil {
+	return s.resolveAddrFamily(ctx, 0)
+}
+
+// resolveAddrFamily is resolveAddr over one IP version (4 or 6; 0: any):
+// a host name is looked up in it, an address of the other version refused.
+func (s Server) resolveAddrFamily(ctx context.Context, family int) (string, error) {
+	if a, err := netip.ParseAddr(s.Host); err == nil {
+		if err := CheckFamily(a, family); err != nil {
+			return "", err
+		}
 		return s.HostPort(), nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", s.Host)
+	network := "ip"
+	switch family {
+	case 4:
+		network = "ip4"
+	case 6:
+		network = "ip6"
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, s.Host)
 	if err != nil {
 		return "", err
 	}
@@ -194,4 +212,31 @@ func (s Server) resolveAddr(ctx context.Context) (string, error) {
 		return "", &net.DNSError{Err: "no address", Name: s.Host, IsNotFound: true}
 	}
 	return net.JoinHostPort(addrs[0].Unmap().String(), strconv.Itoa(s.Port)), nil
+}
+
+// CheckFamily says why address a cannot be asked when only IP version
+// family (4 or 6) is; nil when it can (always with family 0).
+func CheckFamily(a netip.Addr, family int) error {
+	is4 := a.Unmap().Is4()
+	switch {
+	case family == 4 && !is4:
+		return fmt.Errorf("%s is an IPv6 address, and only IPv4 is asked (-4)", a)
+	case family == 6 && is4:
+		return fmt.Errorf("%s is an IPv4 address, and only IPv6 is asked (-6)", a)
+	}
+	return nil
+}
+
+// familyDialer dials TCP over one IP version (4 or 6); nil (the default
+// dialer) for 0.
+func familyDialer(family int) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if family != 4 && family != 6 {
+		return nil
+	}
+	nw := "tcp4"
+	if family == 6 {
+		nw = "tcp6"
+	}
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, _, addr string) (net.Conn, error) { return d.DialContext(ctx, nw, addr) }
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -273,7 +275,54 @@ func resolveBuildPlan(c *cli.Context, a resolve.Args) (*resolvePlan, error) {
 		}
 	}
 	pl.search = search && !c.Bool("no-search") && pl.file == ""
+	if err := resolveFamily(c, pl, fromConf); err != nil {
+		return nil, err
+	}
 	return pl, nil
+}
+
+// resolveFamily applies -4/-6 (dig's): an @SERVER address of the other IP
+// version is a usage error, resolv.conf's servers of the other version are
+// left out, and host names are looked up in the version asked.
+func resolveFamily(c *cli.Context, pl *resolvePlan, fromConf bool) error {
+	v4, v6 := c.Bool("ipv4"), c.Bool("ipv6")
+	switch {
+	case v4 && v6:
+		return probe.Usagef("-4 and -6 cannot be used together")
+	case v4:
+		pl.opts.Family = 4
+	case v6:
+		pl.opts.Family = 6
+	default:
+		return nil
+	}
+	var kept []resolve.Server
+	for _, s := range pl.servers {
+		host := s.Host
+		if s.Transport == resolve.HTTPS {
+			if u, err := url.Parse(s.URL); err == nil {
+				host = u.Hostname()
+			}
+		}
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			kept = append(kept, s) // a name: looked up in the family
+			continue
+		}
+		if resolve.CheckFamily(a, pl.opts.Family) != nil {
+			if !fromConf {
+				fam := map[int]string{4: "IPv4", 6: "IPv6"}[pl.opts.Family]
+				return probe.Usagef("@%s is not an %s address, and -%d asks over %s only", host, fam, pl.opts.Family, fam)
+			}
+			continue
+		}
+		kept = append(kept, s)
+	}
+	if fromConf && len(kept) == 0 && len(pl.servers) > 0 {
+		return probe.Localf("no DNS server to ask: %s names no IPv%d server (-%d); name one with @SERVER", c.String("resolv-conf"), pl.opts.Family, pl.opts.Family)
+	}
+	pl.servers = kept
+	return nil
 }
 
 func resolveReadConf(ctx context.Context, path string) (*resolve.ResolvConf, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -26,8 +25,8 @@ func resolveTraceFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "validate", Usage: "check the DNSSEC chain of trust from the trust anchor (with --trace or on an ordinary answer)", Category: resolveCatTrace},
 		&cli.StringFlag{Name: "root-hints", Usage: "root servers from `FILE` (named.root or a zone file) instead of the built-in IANA list", Category: resolveCatTrace},
 		&cli.StringFlag{Name: "trust-anchor", Usage: "root trust anchor from `FILE` (DS or DNSKEY records) instead of the built-in root KSKs", Category: resolveCatTrace},
-		&cli.BoolFlag{Name: "ipv4", Aliases: []string{"4"}, Usage: "with --trace: ask name servers over IPv4 only (AAAA glue and IPv6 hints left out)", Category: resolveCatTrace},
-		&cli.BoolFlag{Name: "ipv6", Aliases: []string{"6"}, Usage: "with --trace: ask name servers over IPv6 only (A glue and IPv4 hints left out)", Category: resolveCatTrace},
+		&cli.BoolFlag{Name: "ipv4", Aliases: []string{"4"}, Usage: "IPv4 only: servers asked over IPv4 (resolv.conf's IPv6 servers left out, @NAME looked up as A); with --trace, AAAA glue and IPv6 hints left out", Category: resolveCatTrace},
+		&cli.BoolFlag{Name: "ipv6", Aliases: []string{"6"}, Usage: "IPv6 only: servers asked over IPv6 (resolv.conf's IPv4 servers left out, @NAME looked up as AAAA); with --trace, A glue and IPv4 hints left out", Category: resolveCatTrace},
 		&cli.IntFlag{Name: "max-depth", Value: 16, Usage: "with --trace: zone cuts on one path at most", Category: resolveCatTrace},
 		&cli.IntFlag{Name: "max-referrals", Value: 64, Usage: "with --trace: referrals, CNAME restarts and name-server lookups at most", Category: resolveCatTrace},
 		&cli.IntFlag{Name: "max-servers", Value: 16, Usage: "with --trace: server addresses asked per zone at most", Category: resolveCatTrace},
@@ -62,15 +61,7 @@ func resolveTracePlan(c *cli.Context, a resolve.Args, pl *resolvePlan) (*resolve
 	if a.Plus.QMin != nil {
 		tp.qmin = *a.Plus.QMin
 	}
-	v4, v6 := c.Bool("ipv4"), c.Bool("ipv6")
-	if v4 && v6 {
-		return nil, probe.Usagef("-4 and -6 cannot be used together")
-	}
-	tp.noIPv6, tp.noIPv4 = v4, v6
-	if (v4 || v6) && !tp.trace {
-		// An ordinary query asks the servers it is given, as given.
-		return nil, probe.Usagef("-4 and -6 need --trace (they choose the family of the name servers a trace asks)")
-	}
+	tp.noIPv6, tp.noIPv4 = pl.opts.Family == 4, pl.opts.Family == 6
 	if !tp.trace && !tp.validate {
 		if tp.qmin {
 			return nil, probe.Usagef("--qmin needs --trace")
@@ -127,25 +118,8 @@ func resolveTracePlan(c *cli.Context, a resolve.Args, pl *resolvePlan) (*resolve
 		if len(pl.types) > 1 && !pl.defaultType {
 			return nil, probe.Usagef("--trace follows one type at a time")
 		}
-		if ip, err := netip.ParseAddr(startHost(pl)); err == nil && (tp.noIPv4 || tp.noIPv6) {
-			fam, flag := "IPv4", "-4"
-			if tp.noIPv4 {
-				fam, flag = "IPv6", "-6"
-			}
-			if ip.Unmap().Is4() == tp.noIPv4 {
-				return nil, probe.Usagef("@%s is not an %s address, and %s asks over %s only", pl.servers[0].Host, fam, flag, fam)
-			}
-		}
 	}
 	return tp, nil
-}
-
-// startHost is the host of the one @SERVER of a trace, "" without one.
-func startHost(pl *resolvePlan) string {
-	if len(pl.servers) != 1 {
-		return ""
-	}
-	return pl.servers[0].Host
 }
 
 func resolveTrace(e *appEnv, p *output.Printer, pl *resolvePlan, tp *resolveTraceOpts) error {

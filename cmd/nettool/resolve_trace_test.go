@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,8 +88,10 @@ func TestResolveTraceBadInput(t *testing.T) {
 		{[]string{"+trace", "x..test"}, ""},
 		{[]string{"--trace", "-4", "-6", "x.test"}, "-4 and -6 cannot be used together"},
 		{[]string{"--trace", "--ipv4", "--ipv6", "x.test"}, "-4 and -6 cannot be used together"},
-		{[]string{"-4", "@127.0.0.1", "x.test"}, "-4 and -6 need --trace"},
-		{[]string{"-6", "--validate", "@127.0.0.1", "x.test"}, "-4 and -6 need --trace"},
+		{[]string{"-6", "@127.0.0.1", "x.test"}, "@127.0.0.1 is not an IPv6 address, and -6 asks over IPv6 only"},
+		{[]string{"-6", "--validate", "@127.0.0.1", "x.test"}, "@127.0.0.1 is not an IPv6 address"},
+		{[]string{"-4", "@https://[::1]/dns-query", "x.test"}, "@::1 is not an IPv4 address"},
+		{[]string{"-4", "-f", "names.txt", "@::1"}, "@::1 is not an IPv4 address"},
 		{[]string{"--trace", "-6", "@127.0.0.1", "x.test"}, "@127.0.0.1 is not an IPv6 address, and -6 asks over IPv6 only"},
 		{[]string{"--trace", "-4", "@::1", "x.test"}, "@::1 is not an IPv4 address"},
 	} {
@@ -142,5 +145,58 @@ func TestResolveTraceFamilyNoAddress(t *testing.T) {
 		if format == "json" && (!strings.Contains(out, `"code": "no_server"`) || !strings.Contains(out, `"queries": 0`)) {
 			t.Errorf("json: want a no_server finding and no query:\n%s", out)
 		}
+	}
+}
+
+// -4/-6 on an ordinary query (dig's): resolv.conf's servers of the other IP
+// version are left out, and when none is left the run says so.
+func TestResolveFamilyOrdinary(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	pc.Close()
+	answer := func(addr string) dns.HandlerFunc {
+		return func(w dns.ResponseWriter, r *dns.Msg) {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 1}, Txt: []string{addr}})
+			_ = w.WriteMsg(m)
+		}
+	}
+	v4 := resolveStartServer(t, answer("from-v4"))
+	_, port4, _ := net.SplitHostPort(v4)
+	v6c, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v6 := v6c.LocalAddr().String()
+	srv := &dns.Server{PacketConn: v6c, Handler: answer("from-v6")}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = srv.ActivateAndServe() }()
+	<-started
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	_, port6, _ := net.SplitHostPort(v6)
+	dir := t.TempDir()
+	both := filepath.Join(dir, "both")
+	only4 := filepath.Join(dir, "only4")
+	if err := os.WriteFile(both, []byte("nameserver [127.0.0.1]:"+port4+"\nnameserver [::1]:"+port6+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(only4, []byte("nameserver [127.0.0.1]:"+port4+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		flag, want, not string
+	}{{"-4", "from-v4", "from-v6"}, {"-6", "from-v6", "from-v4"}} {
+		out, errOut, code := resolveRunIn(context.Background(), "", "resolve", "x.test", "TXT", c.flag, "--resolv-conf", both, "--short", "--no-search")
+		if code != 0 || !strings.Contains(out, c.want) || strings.Contains(out, c.not) {
+			t.Errorf("%s: exit %d, out %q err %q; want the answer %s only", c.flag, code, out, errOut, c.want)
+		}
+	}
+	_, errOut, code := resolveRunIn(context.Background(), "", "resolve", "x.test", "TXT", "-6", "--resolv-conf", only4)
+	if code == 0 || !strings.Contains(errOut, "no DNS server to ask") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("-6 with IPv4 servers only: exit %d, stderr %q; want one line saying no server is left", code, errOut)
 	}
 }
