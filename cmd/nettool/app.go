@@ -313,7 +313,7 @@ func flagAsTyped(msg string, args []string) string {
 // the command line or a variable, before the command runs.
 func checkNumbers(c *cli.Context, flags []cli.Flag) error {
 	for _, f := range flags {
-		name := f.Names()[0]
+		name := namesOf(f)[0]
 		if !c.IsSet(name) {
 			continue
 		}
@@ -413,7 +413,7 @@ func outputFlagsOf(path string) []cli.Flag {
 	}
 	var out []cli.Flag
 	for _, f := range outputFlags() {
-		if contains(keep, f.Names()[0]) {
+		if contains(keep, namesOf(f)[0]) {
 			out = append(out, f)
 		}
 	}
@@ -468,7 +468,7 @@ func (e *appEnv) flagSource(c *cli.Context, name string) int {
 	if f == nil {
 		return fromDefault
 	}
-	if givenOnCommandLine(e.args, f.Names()...) {
+	if givenOnCommandLine(e.args, namesOf(f)...) {
 		return fromArgs
 	}
 	vars := flagEnvVars(f)

@@ -48,8 +48,8 @@ func reorderFor(cmd *cli.Command, args []string) []string {
 	help := false // -h given as a flag (not as some flag's value)
 	mixed := mixedForms(cmd.Flags, args)
 	canon := func(tok string) string {
-		if f := findFlag(cmd.Flags, strings.TrimLeft(tok, "-")); f != nil && mixed[f.Names()[0]] {
-			return "--" + f.Names()[0]
+		if f := findFlag(cmd.Flags, strings.TrimLeft(tok, "-")); f != nil && mixed[namesOf(f)[0]] {
+			return "--" + namesOf(f)[0]
 		}
 		return tok
 	}
@@ -128,7 +128,7 @@ func mixedForms(flags []cli.Flag, args []string) map[string]bool {
 		if f == nil {
 			continue
 		}
-		first := f.Names()[0]
+		first := namesOf(f)[0]
 		if prev, ok := seen[first]; ok && prev != name {
 			mixed[first] = true
 		}
@@ -193,7 +193,7 @@ func takesValue(flags []cli.Flag, name string) bool {
 
 func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range namesOf(f) {
 			if n == name {
 				return plainFlag(f)
 			}
