@@ -244,7 +244,11 @@ func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, de
 	if _, err := conn.Write(packed); err != nil {
 		return nil, 0, err
 	}
-	return readUDPReply(ctx, q, start, size, conn.Read)
+	buf := make([]byte, udpBufSize(size))
+	return readUDPReply(ctx, q, start, func() ([]byte, error) {
+		n, err := conn.Read(buf)
+		return buf[:n], err
+	})
 }
 
 // udpBufSize is the room a UDP read has: what we advertised and more. A
@@ -252,16 +256,16 @@ func exchangeUDP(ctx context.Context, addr string, q *dns.Msg, packed []byte, de
 // other bad reply.
 func udpBufSize(advertised int) int { return min(max(advertised, DefaultUDPSize)+1024, maxMsg) }
 
-// readUDPReply reads datagrams with read until one is the reply to q (ID
+// readUDPReply takes datagrams from next until one is the reply to q (ID
 // and question, see sameQuestion), a truncated reply to it, or a malformed
 // reply to it; anything else is counted and ignored, and said in the error
 // when no reply comes. Every UDP exchange, on its own socket or on a shared
 // one (udpMux), goes through here.
-func readUDPReply(ctx context.Context, q *dns.Msg, start time.Time, size int, read func([]byte) (int, error)) (*dns.Msg, time.Duration, error) {
-	buf := make([]byte, udpBufSize(size))
+func readUDPReply(ctx context.Context, q *dns.Msg, start time.Time, next func() ([]byte, error)) (*dns.Msg, time.Duration, error) {
 	ignored, why := 0, ""
 	for {
-		n, err := read(buf)
+		buf, err := next()
+		n := len(buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, 0, ctx.Err()

@@ -179,17 +179,14 @@ func (m *udpMux) exchange(ctx context.Context, addr string, q *dns.Msg, packed [
 	if _, err := mc.c.Write(out); err != nil {
 		return nil, 0, err
 	}
-	return readUDPReply(ctx, q, start, size, func(buf []byte) (int, error) {
+	return readUDPReply(ctx, q, start, func() ([]byte, error) {
 		select {
 		case r := <-ch:
-			if r.err != nil {
-				return 0, r.err
-			}
-			return copy(buf, r.b), nil
+			return r.b, r.err
 		case <-timer.C:
-			return 0, os.ErrDeadlineExceeded // as a read deadline on a socket of its own
+			return nil, os.ErrDeadlineExceeded // as a read deadline on a socket of its own
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return nil, ctx.Err()
 		}
 	})
 }
