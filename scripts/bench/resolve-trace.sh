@@ -12,9 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
-RUNS=${RUNS:-15} # alternating runs of each; the median is kept
+RUNS=${RUNS:-50} # runs of each, in alternating blocks of 10; the median is kept
 
-for tool in nsd dig unshare; do
+for tool in nsd dig unshare hyperfine jq; do
   command -v "$tool" >/dev/null || { echo "resolve-trace.sh: $tool is not installed (scripts/install-deps.sh)" >&2; exit 3; }
 done
 if [ "$(id -u)" -ne 0 ] || [ -z "${NETTOOL_BENCH_NETNS:-}" ]; then
@@ -106,34 +106,35 @@ echo "nameserver 127.0.2.100" > "$work/resolv.conf"
 
 # Both run inside one private mount namespace whose resolv.conf names the
 # server of every zone (dig looks name servers up through it; nettool's trace
-# never reads it), so neither timing includes the namespace set-up.
+# never reads it), so neither timing includes the namespace set-up. Whole
+# processes timed by hyperfine -N (no shell in between), in alternating
+# blocks of 10 runs of each; the page cache is dropped first, so that the
+# freshly built nettool's pages come from disk as the installed dig's do (a
+# binary just written maps in smaller pieces: more page faults per run).
+sync
+echo 3 > /proc/sys/vm/drop_caches
 cat > "$work/loop.sh" <<'L'
 set -eu
-ms() { echo $(( $(date +%s%N) / 1000 )); }
-for _ in $(seq 1 "$RUNS"); do
-  t0=$(ms)
-  "$NT" resolve --trace --root-hints "$WORK/hints" www.sub.example.test A > "$WORK/nt.out"
-  t1=$(ms)
-  dig +trace www.sub.example.test A > "$WORK/dig.out"
-  t2=$(ms)
-  echo "$((t1 - t0)) $((t2 - t1))"
+"$NT" resolve --trace --root-hints "$WORK/hints" www.sub.example.test A > "$WORK/nt.out"
+dig +trace www.sub.example.test A > "$WORK/dig.out"
+for r in $(seq 1 "$ROUNDS"); do
+  hyperfine -N -w 2 -r 10 --export-json "$WORK/nt.$r.json" "$NT resolve --trace --root-hints $WORK/hints www.sub.example.test A" >/dev/null 2>&1
+  hyperfine -N -w 2 -r 10 --export-json "$WORK/dig.$r.json" "dig +trace www.sub.example.test A" >/dev/null 2>&1
 done
 L
-RUNS=$RUNS NT=$nettool WORK=$work unshare -m sh -c "mount --bind '$work/resolv.conf' /etc/resolv.conf && exec bash '$work/loop.sh'" > "$work/times"
-nt=()
-dg=()
-while read -r a b; do
-  nt+=("$a")
-  dg+=("$b")
-done < "$work/times"
+ROUNDS=$(( (RUNS + 9) / 10 )) NT=$nettool WORK=$work unshare -m sh -c "mount --bind '$work/resolv.conf' /etc/resolv.conf && exec bash '$work/loop.sh'"
+mapfile -t nt < <(jq -r '.results[0].times[] | . * 1000000 | floor' "$work"/nt.*.json)
+mapfile -t dg < <(jq -r '.results[0].times[] | . * 1000000 | floor' "$work"/dig.*.json)
 grep -q 198.51.100.20 "$work/nt.out" || { echo "resolve-trace.sh: nettool found no answer" >&2; cat "$work/nt.out" >&2; exit 1; }
 grep -q 198.51.100.20 "$work/dig.out" || { echo "resolve-trace.sh: dig found no answer" >&2; cat "$work/dig.out" >&2; exit 1; }
 servers=$(grep -c '^  [├└]' "$work/nt.out" || true)
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+quart() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.1f-%.1f", a[int(NR/4)+1] / 1000, a[int(3*NR/4)] / 1000}'; }
+queries=$(grep -o '[0-9]* queries' "$work/nt.out" | tail -1)
 n_us=$(median "${nt[@]}")
 d_us=$(median "${dg[@]}")
 n_ms=$(awk -v u="$n_us" 'BEGIN { printf "%.1f", u / 1000 }')
 d_ms=$(awk -v u="$d_us" 'BEGIN { printf "%.1f", u / 1000 }')
 ratio=$(awk -v a="$n_us" -v b="$d_us" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "NA" }')
 printf 'resolve_trace_ms\t%s\tdig +trace\t%s\tms\t%s\t%s\n' "$n_ms" "$d_ms" "$ratio" \
-  "ratio = nettool / dig wall time (lower is better, goal <= 0.5); median of $RUNS alternating runs; www.sub.example.test A, 4 levels, 2 nsd servers per zone; nettool asked $servers server(s) in all, dig one per level; whole processes, both in one mount namespace"
+  "ratio = nettool / dig wall time (lower is better, goal <= 0.5); median of ${#nt[@]} runs each (hyperfine -N, alternating blocks of 10, page cache dropped first); www.sub.example.test A, 4 levels, 2 nsd servers per zone; nettool asked $servers server(s) in all ($queries), dig one per level; quartiles nettool $(quart "${nt[@]}") ms, dig $(quart "${dg[@]}") ms; whole processes, both in one mount namespace"
