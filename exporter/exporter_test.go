@@ -274,13 +274,8 @@ func echoPort(a string) string {
 }
 
 func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := ln.Addr().String()
-	ln.Close()
-	return a
+	t.Helper()
+	return probetest.ClosedTCPPort(t).String()
 }
 
 func TestBadScrapesAre400(t *testing.T) {

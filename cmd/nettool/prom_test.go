@@ -39,7 +39,7 @@ func TestOutputProm(t *testing.T) {
 	}
 	defer ds.Shutdown(context.Background())
 	open := probetest.ServeTCP(t, probetest.Silent)
-	closed := freePort(t)
+	closed := probetest.ClosedTCPPort(t).String()
 	cases := []struct {
 		args []string
 		code int

@@ -183,7 +183,7 @@ func startLoopbackTargets(t *testing.T) loopbackTargets {
 	_, httpURL := startDaemon(t, regexp.MustCompile(`"url": ?"([^"]+)"`), false, bin, "serve", "http", "127.0.0.1:0", "-q", "--json")
 	_, dnsAddr := startDaemon(t, regexp.MustCompile(`listening on (\S+)`), true, bin, "serve", "dns", "127.0.0.1:0")
 	_, echoAddr := startDaemon(t, regexp.MustCompile(`"address": ?"([^"]+)"`), false, bin, "serve", "echo", "127.0.0.1:0", "-q", "--json")
-	closed := freePort(t)
+	closed := probetest.ClosedTCPPort(t).String()
 	lt := loopbackTargets{http: httpURL, dns: dnsAddr, echo: echoAddr, closed: closed}
 	// HTTPS: nettool's own server (serve http --tls, in-process to get its
 	// certificate), trusted through tls_config.ca_file.
@@ -433,7 +433,7 @@ func TestServeMetricsReload(t *testing.T) {
 	f := filepath.Join(dir, "m.yml")
 	os.WriteFile(f, []byte("modules:\n  one:\n    prober: tcp\n"), 0o644)
 	d, addr := startDaemon(t, regexp.MustCompile(`"address": ?"([^"]+)"`), false, nettoolBinary(t), "serve", "metrics", "127.0.0.1:0", "--config", f, "-o", "jsonl")
-	target := url.QueryEscape(freePort(t))
+	target := url.QueryEscape(probetest.ClosedTCPPort(t).String())
 	status := func(module string) int {
 		resp, err := http.Get("http://" + addr + "/probe?module=" + module + "&target=" + target)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nettool/nettool/probe/probetest"
 )
 
 // testServer is a loopback listener whose connections run handle; Close
@@ -67,13 +69,7 @@ func (s *testServer) AddrPort() netip.AddrPort {
 // just bound and released.
 func closedPort(t *testing.T) netip.AddrPort {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ap := ln.Addr().(*net.TCPAddr).AddrPort()
-	ln.Close()
-	return ap
+	return probetest.ClosedTCPPort(t)
 }
 
 func msDur(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
