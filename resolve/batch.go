@@ -545,7 +545,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 	for i := 0; i < nsock; i++ {
 		srv := o.Servers[i%len(o.Servers)]
 		actx, cancel := context.WithTimeout(ctx, o.Opts.Timeout)
-		addr, err := srv.resolveAddrFamily(actx, o.Opts.Family)
+		addr, err := srv.resolveAddr(actx, o.Opts.Family)
 		cancel()
 		if err != nil {
 			return probe.Localf("server %s: %v", srv, err)

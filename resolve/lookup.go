@@ -204,7 +204,7 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 	var addr string
 	if s.Transport != HTTPS {
 		actx, cancel := context.WithTimeout(ctx, timeout)
-		addr, err = s.resolveAddrFamily(actx, c.Opts.Family)
+		addr, err = s.resolveAddr(actx, c.Opts.Family)
 		cancel()
 		if err != nil {
 			res.fail(fmt.Errorf("server %s: %w", s.Host, err))

@@ -184,13 +184,10 @@ func isHexNumber(s string) bool {
 // Dial addresses: a server named by host name is resolved once, through the
 // system's resolver (for a name in /etc/hosts such as localhost, no query is
 // sent).
-func (s Server) resolveAddr(ctx context.Context) (string, error) {
-	return s.resolveAddrFamily(ctx, 0)
-}
-
-// resolveAddrFamily is resolveAddr over one IP version (4 or 6; 0: any):
-// a host name is looked up in it, an address of the other version refused.
-func (s Server) resolveAddrFamily(ctx context.Context, family int) (string, error) {
+//
+// It asks over one IP version when family is 4 or 6 (0: any): a host name
+// is looked up in it, an address of the other version is refused.
+func (s Server) resolveAddr(ctx context.Context, family int) (string, error) {
 	if a, err := netip.ParseAddr(s.Host); err == nil {
 		if err := CheckFamily(a, family); err != nil {
 			return "", err
