@@ -34,14 +34,27 @@ type muxConn struct {
 	err     error
 	c       *net.UDPConn
 	mu      sync.Mutex
-	waiters map[uint16]chan muxRead
+	waiters map[uint16]*muxWaiter
 }
+
+// muxWaiter is one query in flight on a shared socket: the datagrams and
+// errors handed to it, oldest first, at most maxQueued (as a socket of its
+// own holds a bounded backlog), and a note that something came.
+type muxWaiter struct {
+	queue []muxRead
+	note  chan struct{}
+}
+
+// maxQueued bounds what waits unread for one query: a server flooding
+// garbage costs at most this many datagrams per query in memory.
+const maxQueued = 64
 
 // muxRead is one datagram, or the socket's error (a port unreachable
 // reported by ICMP, the socket closed), handed to a waiting query.
 type muxRead struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	stray bool // it carried no ID in flight: shown to every query waiting
 }
 
 // errMuxClosed ends the queries still waiting when the run closes its mux.
@@ -59,7 +72,7 @@ func (m *udpMux) conn(ctx context.Context, addr string, size int) (*muxConn, err
 	}
 	mc := m.conns[addr]
 	if mc == nil {
-		mc = &muxConn{ready: make(chan struct{}), waiters: map[uint16]chan muxRead{}}
+		mc = &muxConn{ready: make(chan struct{}), waiters: map[uint16]*muxWaiter{}}
 		m.conns[addr] = mc
 		m.mu.Unlock()
 		var d net.Dialer
@@ -124,13 +137,14 @@ func (mc *muxConn) read(size int) {
 			err = errMuxClosed
 		}
 		mc.mu.Lock()
-		var to []chan muxRead
+		var to []*muxWaiter
 		if err == nil && n >= 2 {
 			if w := mc.waiters[binary.BigEndian.Uint16(buf)]; w != nil {
 				to = append(to, w)
 			}
 		}
-		if len(to) == 0 {
+		stray := len(to) == 0
+		if stray {
 			for _, w := range mc.waiters {
 				to = append(to, w)
 			}
@@ -140,15 +154,37 @@ func (mc *muxConn) read(size int) {
 			b = append([]byte(nil), buf[:n]...)
 		}
 		for _, w := range to {
-			select {
-			case w <- muxRead{b: b, err: err}:
-			default: // the query has datagrams enough unread; it is bounded too
-			}
+			w.put(muxRead{b: b, err: err, stray: stray && err == nil})
 		}
 		mc.mu.Unlock()
 		if closed {
 			return
 		}
+	}
+}
+
+// put queues r for the waiter (the socket's lock held). When the queue is
+// full, a datagram that carries the waiter's ID (or an error) takes the
+// place of the oldest stray one, so a flood of garbage cannot crowd out
+// the reply; a stray datagram is dropped.
+func (w *muxWaiter) put(r muxRead) {
+	if len(w.queue) >= maxQueued {
+		if r.stray {
+			return
+		}
+		i := 0
+		for i < len(w.queue) && !w.queue[i].stray {
+			i++
+		}
+		if i == len(w.queue) {
+			return // full of datagrams with its own ID: no stray to give way
+		}
+		w.queue = append(w.queue[:i], w.queue[i+1:]...)
+	}
+	w.queue = append(w.queue, r)
+	select {
+	case w.note <- struct{}{}:
+	default:
 	}
 }
 
@@ -159,12 +195,12 @@ func (m *udpMux) exchange(ctx context.Context, addr string, q *dns.Msg, packed [
 	if err != nil {
 		return nil, 0, err
 	}
-	ch := make(chan muxRead, 8)
+	w := &muxWaiter{note: make(chan struct{}, 1)}
 	mc.mu.Lock()
 	for mc.waiters[q.Id] != nil {
 		q.Id = dns.Id()
 	}
-	mc.waiters[q.Id] = ch
+	mc.waiters[q.Id] = w
 	mc.mu.Unlock()
 	defer func() {
 		mc.mu.Lock()
@@ -180,13 +216,22 @@ func (m *udpMux) exchange(ctx context.Context, addr string, q *dns.Msg, packed [
 		return nil, 0, err
 	}
 	return readUDPReply(ctx, q, start, func() ([]byte, error) {
-		select {
-		case r := <-ch:
-			return r.b, r.err
-		case <-timer.C:
-			return nil, os.ErrDeadlineExceeded // as a read deadline on a socket of its own
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		for {
+			mc.mu.Lock()
+			if len(w.queue) > 0 {
+				r := w.queue[0]
+				w.queue = w.queue[1:]
+				mc.mu.Unlock()
+				return r.b, r.err
+			}
+			mc.mu.Unlock()
+			select {
+			case <-w.note:
+			case <-timer.C:
+				return nil, os.ErrDeadlineExceeded // as a read deadline on a socket of its own
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 	})
 }

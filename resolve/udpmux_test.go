@@ -144,7 +144,7 @@ func TestUDPMuxUniqueIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hold := make(chan muxRead, 1)
+	hold := &muxWaiter{note: make(chan struct{}, 1)}
 	mc.mu.Lock()
 	mc.waiters[4242] = hold
 	mc.mu.Unlock()
@@ -156,7 +156,10 @@ func TestUDPMuxUniqueIDs(t *testing.T) {
 	if q.Id == 4242 || r.Id != q.Id || len(r.Answer) != 1 {
 		t.Fatalf("query kept the ID in use (%d) or reply is not its own: %v", q.Id, r)
 	}
-	if len(hold) != 0 {
+	mc.mu.Lock()
+	held := len(hold.queue)
+	mc.mu.Unlock()
+	if held != 0 {
 		t.Fatalf("the holder of ID 4242 was handed another query's reply")
 	}
 }
@@ -186,5 +189,64 @@ func TestUDPMuxClose(t *testing.T) {
 	}
 	if _, _, err := m.exchange(context.Background(), silent, q, b, time.Now().Add(time.Minute), 0); err != errMuxClosed {
 		t.Fatalf("after close: %v, want errMuxClosed", err)
+	}
+}
+
+// A flood of garbage before the reply does not crowd it out: the query's
+// backlog is bounded, and its own reply takes the place of a stray.
+func TestUDPMuxFloodBeforeReply(t *testing.T) {
+	addr, _ := rawUDP(t, func(q []byte) [][]byte {
+		m := new(dns.Msg)
+		if m.Unpack(q) != nil {
+			return nil
+		}
+		var out [][]byte
+		for i := 0; i < 3*maxQueued; i++ {
+			out = append(out, []byte{byte(m.Id>>8) ^ 0xff, byte(i), 0, 0})
+		}
+		r := new(dns.Msg)
+		r.SetReply(m)
+		r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: m.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.IPv4(192, 0, 2, 1)})
+		b, _ := r.Pack()
+		return append(out, b)
+	})
+	c := muxClient(Options{Timeout: 5 * time.Second})
+	defer c.Close()
+	s, _ := ParseServer(addr)
+	r := c.Lookup(context.Background(), s, NewQuestion("flood.example.test.", dns.TypeA, dns.ClassINET))
+	if !r.OK {
+		t.Fatalf("reply after %d garbage datagrams: %s %s", 3*maxQueued, r.Failure, r.Error)
+	}
+	mc := c.udp.conns[addr]
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	if len(mc.waiters) != 0 {
+		t.Errorf("%d queries still registered after the exchange", len(mc.waiters))
+	}
+}
+
+// The backlog of one query is bounded; when it is full of strays, a
+// datagram with the query's own ID (or an error) still gets in, in place
+// of the oldest stray, and further strays are dropped.
+func TestMuxWaiterQueueBound(t *testing.T) {
+	w := &muxWaiter{note: make(chan struct{}, 1)}
+	for i := 0; i < 3*maxQueued; i++ {
+		w.put(muxRead{b: []byte{0xff, byte(i)}, stray: true})
+	}
+	if len(w.queue) != maxQueued {
+		t.Fatalf("backlog %d after a flood, want the bound %d", len(w.queue), maxQueued)
+	}
+	w.put(muxRead{b: []byte{0x12, 0x34}})
+	w.put(muxRead{err: errMuxClosed})
+	w.put(muxRead{b: []byte{0xff, 0xff}, stray: true})
+	if len(w.queue) != maxQueued {
+		t.Fatalf("backlog %d, want %d", len(w.queue), maxQueued)
+	}
+	last, prev := w.queue[len(w.queue)-1], w.queue[len(w.queue)-2]
+	if last.err != errMuxClosed || prev.stray || prev.b[0] != 0x12 {
+		t.Fatalf("the reply and the error did not take the place of strays: %+v %+v", prev, last)
+	}
+	if w.queue[0].b[1] != 2 {
+		t.Errorf("the oldest strays should have given way first; first left is %v", w.queue[0].b)
 	}
 }
