@@ -934,16 +934,21 @@ func (t *tracer) level(ctx context.Context, zone string, servers []NameServer, p
 
 // glueCheck fills the glue checks of an NS job: from the additional
 // section of the server's authoritative NS reply where it carries the
-// name's address set, else by asking the server for it.
+// address set of a name right under the apex, else by asking the server.
 func (t *tracer) glueCheck(ctx context.Context, ns *job, qclass uint16) {
 	var extra []dns.RR
 	if r := ns.result; r != nil && r.Msg != nil && r.Msg.Authoritative && r.Msg.Rcode == dns.RcodeSuccess && !r.Msg.Truncated {
 		extra = r.Msg.Extra
 	}
 	for _, j := range ns.addrs {
-		for _, rr := range extra {
-			if h := rr.Header(); h.Rrtype == j.qtype && h.Class == qclass && sameName(h.Name, j.name) {
-				j.rrs = append(j.rrs, rr)
+		// Only for a name right under the apex (ns1.zone.): one deeper
+		// may lie below a cut in the zone, where the additional section
+		// holds the server's glue for it, not the zone's own data.
+		if dns.CountLabel(j.name) <= dns.CountLabel(ns.name)+1 {
+			for _, rr := range extra {
+				if h := rr.Header(); h.Rrtype == j.qtype && h.Class == qclass && sameName(h.Name, j.name) {
+					j.rrs = append(j.rrs, rr)
+				}
 			}
 		}
 		if len(j.rrs) > 0 {

@@ -536,3 +536,42 @@ func TestTraceFamily(t *testing.T) {
 		}
 	})
 }
+
+// An in-zone name server two labels below the apex may sit below a cut in
+// the zone, where the NS reply's additional section is the server's glue,
+// not zone data: its address is asked for, not read from there.
+func TestTraceGlueCheckDeepName(t *testing.T) {
+	var asked atomic.Int32
+	root := func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Ns = []dns.RR{mustRR("test. 300 IN NS ns.sub.test.")}
+		m.Extra = []dns.RR{mustRR("ns.sub.test. 300 IN A 127.0.0.2")}
+		_ = w.WriteMsg(m)
+	}
+	child := func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		q := r.Question[0]
+		switch {
+		case q.Name == "test." && q.Qtype == dns.TypeNS:
+			m.Answer = []dns.RR{mustRR("test. 300 IN NS ns.sub.test.")}
+			m.Extra = []dns.RR{mustRR("ns.sub.test. 300 IN A 127.0.0.2")}
+		case q.Name == "ns.sub.test." && q.Qtype == dns.TypeA:
+			asked.Add(1)
+			m.Answer = []dns.RR{mustRR("ns.sub.test. 300 IN A 127.0.0.2")}
+		case q.Qtype == dns.TypeA:
+			m.Answer = []dns.RR{mustRR(q.Name + " 300 IN A 192.0.2.80")}
+		}
+		_ = w.WriteMsg(m)
+	}
+	h := newHostile(t, map[string]dns.HandlerFunc{"127.0.0.1": root, "127.0.0.2": child})
+	res, err := Trace(context.Background(), "www.test", dns.TypeA, dns.ClassINET, h.opts())
+	if err != nil || !res.OK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if asked.Load() != 1 {
+		t.Errorf("the address of ns.sub.test. was asked %d times, want once (not taken from the additional section)", asked.Load())
+	}
+}
