@@ -595,9 +595,12 @@ func checkNegative(m *dns.Msg, qname string, qtype uint16, zone string, keys []*
 		if cover == nil {
 			return verr(BogusNSECProof, "no NSEC covers %s: the NXDOMAIN proof fails", qname)
 		}
+		// The wildcard at the closest encloser must not exist (covered):
+		// an NSEC at the wildcard itself says it does, and then the name
+		// would have been synthesised from it, not denied.
 		wild := wildcardAt(nsecEncloser(cover, qname, zone))
 		for _, n := range d.nsec {
-			if nsecCovers(n, wild) || strings.EqualFold(n.Hdr.Name, wild) && !hasType(n.TypeBitMap, qtype) {
+			if nsecCovers(n, wild) {
 				return nil
 			}
 		}

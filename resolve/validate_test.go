@@ -270,4 +270,29 @@ func TestValidateWildcard(t *testing.T) {
 			t.Errorf("%s: %s %v, want %s %q", c.name, state, why, c.state, c.reason)
 		}
 	}
+
+	// NXDOMAIN (RFC 4035 5.4): an NSEC covers the name and one covers the
+	// wildcard at its closest encloser. The wildcard's own NSEC shows that
+	// it exists, so the name would have been synthesised from it: such an
+	// NXDOMAIN is bogus, whatever types the wildcard has.
+	apex := &dns.NSEC{Hdr: dns.RR_Header{Name: "ex.", Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300}, NextDomain: "*.wild.ex.", TypeBitMap: []uint16{dns.TypeSOA, dns.TypeNS}}
+	nxdomain := func(proof ...dns.RR) *dns.Msg {
+		m := nodata(proof...)
+		m.Rcode = dns.RcodeNameError
+		return m
+	}
+	for _, c := range []struct {
+		name, qname   string
+		final         *dns.Msg
+		state, reason string
+	}{
+		{"NXDOMAIN proven", "zz.ex.", nxdomain(elsewhere, apex), Secure, ""},
+		{"NXDOMAIN without the wildcard's proof", "zz.ex.", nxdomain(elsewhere), Bogus, "no NSEC proves that *.ex. does not exist"},
+		{"NXDOMAIN under an existing wildcard", "a.wild.ex.", nxdomain(nsec), Bogus, "no NSEC proves that *.wild.ex. does not exist"},
+	} {
+		_, state, why := judgeAnswer(f.anchors, f.zones(t, nil), c.final, c.qname, dns.TypeTXT, f.now)
+		if state != c.state || c.reason != "" && (why == nil || why.code != BogusNSECProof || !strings.Contains(why.msg, c.reason)) {
+			t.Errorf("%s: %s %v, want %s %q", c.name, state, why, c.state, c.reason)
+		}
+	}
 }
