@@ -251,7 +251,7 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 	}
 	var me *malformedError
 	if errors.As(err, &me) {
-		res.fillWith(me.msg, rtt, c.bare)
+		c.fill(res, me.msg, rtt)
 		res.setMalformed(me.why)
 		return res
 	}
@@ -269,12 +269,17 @@ func (c *Client) Lookup(ctx context.Context, s Server, q Question) *Result {
 		}
 		return res
 	}
-	if c.bare {
-		res.fillBare(r, rtt)
-	} else {
-		res.fill(r, rtt)
-	}
+	c.fill(res, r, rtt)
 	return res
+}
+
+// fill describes reply m in res, bare or with its records.
+func (c *Client) fill(res *Result, m *dns.Msg, rtt time.Duration) {
+	if c.bare {
+		res.fillBare(m, rtt)
+	} else {
+		res.fill(m, rtt)
+	}
 }
 
 // retryable: timeouts and refused/reset connections are tried again; a
@@ -396,13 +401,18 @@ func RcodeString(rc int) string {
 
 func (r *Result) fill(m *dns.Msg, rtt time.Duration) { r.fillWith(m, rtt, false) }
 
-// fillBare is fill without the presentation records: Answer, Authority
-// and Additional stay empty, the verdict (OK, NODATA, rcode) is the same.
-func (r *Result) fillBare(m *dns.Msg, rtt time.Duration) {
+// fillHeader sets what every fill does: the reply, its RTT, rcode and flags.
+func (r *Result) fillHeader(m *dns.Msg, rtt time.Duration) {
 	r.Msg = m
 	r.RTTMS = probe.Millis(rtt)
 	r.Rcode = RcodeString(m.Rcode)
 	r.Flags = &Flags{QR: m.Response, AA: m.Authoritative, TC: m.Truncated, RD: m.RecursionDesired, RA: m.RecursionAvailable, AD: m.AuthenticatedData, CD: m.CheckingDisabled}
+}
+
+// fillBare is fill without the presentation records: Answer, Authority
+// and Additional stay empty, the verdict (OK, NODATA, rcode) is the same.
+func (r *Result) fillBare(m *dns.Msg, rtt time.Duration) {
+	r.fillHeader(m, rtt)
 	r.Answer, r.Authority, r.Additional = []Record{}, []Record{}, []Record{}
 	var typed []Record
 	for _, rr := range m.Answer {
@@ -417,10 +427,7 @@ func (r *Result) fillBare(m *dns.Msg, rtt time.Duration) {
 // fillWith describes reply m; lite leaves typed record fields to the JSON
 // writer (the batch's hot path).
 func (r *Result) fillWith(m *dns.Msg, rtt time.Duration, lite bool) {
-	r.Msg = m
-	r.RTTMS = probe.Millis(rtt)
-	r.Rcode = RcodeString(m.Rcode)
-	r.Flags = &Flags{QR: m.Response, AA: m.Authoritative, TC: m.Truncated, RD: m.RecursionDesired, RA: m.RecursionAvailable, AD: m.AuthenticatedData, CD: m.CheckingDisabled}
+	r.fillHeader(m, rtt)
 	r.Answer = records(m.Answer, lite)
 	r.Authority = records(m.Ns, lite)
 	r.Additional = records(m.Extra, lite)

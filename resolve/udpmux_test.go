@@ -85,29 +85,32 @@ func TestUDPMuxRoutesRepliesByID(t *testing.T) {
 	}
 }
 
+// aReply is the packed answer 192.0.2.1 to query q, with ID id (nil when q
+// does not unpack).
+func aReply(q []byte, id uint16) []byte {
+	m := new(dns.Msg)
+	if m.Unpack(q) != nil {
+		return nil
+	}
+	r := new(dns.Msg)
+	r.SetReply(m)
+	r.Id = id
+	r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: m.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.IPv4(192, 0, 2, 1)})
+	b, _ := r.Pack()
+	return b
+}
+
 // On a shared socket, datagrams that answer no query in flight (a wrong
 // ID, garbage) are ignored, counted and said, as on a socket of its own;
 // the real reply after them is taken.
 func TestUDPMuxIgnoresStrays(t *testing.T) {
-	reply := func(q []byte, id uint16) []byte {
-		m := new(dns.Msg)
-		if m.Unpack(q) != nil {
-			return nil
-		}
-		r := new(dns.Msg)
-		r.SetReply(m)
-		r.Id = id
-		r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: m.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.IPv4(192, 0, 2, 1)})
-		b, _ := r.Pack()
-		return b
-	}
 	good, _ := rawUDP(t, func(q []byte) [][]byte {
 		id := binary.BigEndian.Uint16(q)
-		return [][]byte{reply(q, id+1), []byte("\x00"), reply(q, id)}
+		return [][]byte{aReply(q, id+1), []byte("\x00"), aReply(q, id)}
 	})
 	silent, _ := rawUDP(t, func(q []byte) [][]byte {
 		id := binary.BigEndian.Uint16(q)
-		return [][]byte{reply(q, id^0x5555)}
+		return [][]byte{aReply(q, id^0x5555)}
 	})
 	c := muxClient(Options{Timeout: 300 * time.Millisecond})
 	defer c.Close()
@@ -196,19 +199,12 @@ func TestUDPMuxClose(t *testing.T) {
 // backlog is bounded, and its own reply takes the place of a stray.
 func TestUDPMuxFloodBeforeReply(t *testing.T) {
 	addr, _ := rawUDP(t, func(q []byte) [][]byte {
-		m := new(dns.Msg)
-		if m.Unpack(q) != nil {
-			return nil
-		}
+		id := binary.BigEndian.Uint16(q)
 		var out [][]byte
 		for i := 0; i < 3*maxQueued; i++ {
-			out = append(out, []byte{byte(m.Id>>8) ^ 0xff, byte(i), 0, 0})
+			out = append(out, []byte{byte(id>>8) ^ 0xff, byte(i), 0, 0})
 		}
-		r := new(dns.Msg)
-		r.SetReply(m)
-		r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: m.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.IPv4(192, 0, 2, 1)})
-		b, _ := r.Pack()
-		return append(out, b)
+		return append(out, aReply(q, id))
 	})
 	c := muxClient(Options{Timeout: 5 * time.Second})
 	defer c.Close()

@@ -90,25 +90,7 @@ func withCachedNames(f cli.Flag) cli.Flag {
 
 // namesOf is f.Names() without urfave's regexp for the flag types nettool
 // uses (wrapped or not: urfave adds its help flag after the wrapping).
-func namesOf(f cli.Flag) []string {
-	switch t := f.(type) {
-	case *cli.BoolFlag:
-		return flagNames(t.Name, t.Aliases)
-	case *cli.StringFlag:
-		return flagNames(t.Name, t.Aliases)
-	case *cli.StringSliceFlag:
-		return flagNames(t.Name, t.Aliases)
-	case *cli.IntFlag:
-		return flagNames(t.Name, t.Aliases)
-	case *cli.Float64Flag:
-		return flagNames(t.Name, t.Aliases)
-	case *cli.DurationFlag:
-		return flagNames(t.Name, t.Aliases)
-	case *cli.GenericFlag:
-		return flagNames(t.Name, t.Aliases)
-	}
-	return f.Names()
-}
+func namesOf(f cli.Flag) []string { return withCachedNames(f).Names() }
 
 // plainFlag is the flag a wrapper holds, or f itself.
 func plainFlag(f cli.Flag) cli.Flag {

@@ -38,8 +38,6 @@ func resolveTraceFlags() []cli.Flag {
 type resolveTraceOpts struct {
 	trace    bool
 	qmin     bool
-	noIPv4   bool // -6
-	noIPv6   bool // -4
 	validate bool
 	hints    []resolve.NameServer
 	anchors  []dns.RR
@@ -61,7 +59,6 @@ func resolveTracePlan(c *cli.Context, a resolve.Args, pl *resolvePlan) (*resolve
 	if a.Plus.QMin != nil {
 		tp.qmin = *a.Plus.QMin
 	}
-	tp.noIPv6, tp.noIPv4 = pl.opts.Family == 4, pl.opts.Family == 6
 	if !tp.trace && !tp.validate {
 		if tp.qmin {
 			return nil, probe.Usagef("--qmin needs --trace")
@@ -134,7 +131,7 @@ func resolveTrace(e *appEnv, p *output.Printer, pl *resolvePlan, tp *resolveTrac
 		qtype = dns.TypeA
 	}
 	o := resolve.TraceOptions{Hints: tp.hints, QMin: tp.qmin, Validate: tp.validate, Anchors: tp.anchors, Query: pl.opts,
-		MaxDepth: tp.maxDepth, MaxReferrals: tp.maxRefs, MaxServers: tp.maxSrv, NoIPv4: tp.noIPv4, NoIPv6: tp.noIPv6}
+		MaxDepth: tp.maxDepth, MaxReferrals: tp.maxRefs, MaxServers: tp.maxSrv, NoIPv4: pl.opts.Family == 6, NoIPv6: pl.opts.Family == 4}
 	if len(pl.servers) == 1 {
 		s := pl.servers[0]
 		o.Start = &s
