@@ -6,6 +6,10 @@ package main
 import (
 	"context"
 	"os"
+
+	// Maps the code and the first megabyte of heap in at start-up: see
+	// the package. Imported here, by the program alone.
+	_ "github.com/nettool/nettool/cmd/nettool/internal/prefault"
 )
 
 func main() {

@@ -1,0 +1,87 @@
+//go:build linux
+
+package prefault
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+const (
+	madvPopulateRead  = 22 // MADV_POPULATE_READ, Linux 5.14
+	madvPopulateWrite = 23 // MADV_POPULATE_WRITE
+)
+
+// heapMark is allocated in init; its address says where the heap is
+// allocating now.
+var heapMark *[64]byte
+
+func init() {
+	heapMark = new([64]byte)
+	run(uintptr(unsafe.Pointer(heapMark)))
+}
+
+func run(heapAddr uintptr) {
+	// From the heap, not the stack: init runs on a small stack, and a
+	// larger frame would make it grow (a copy, more pages touched).
+	buf := make([]byte, 12<<10)
+	exe := buf[:4096]
+	n, err := syscall.Readlink("/proc/self/exe", exe)
+	if err != nil || n <= 0 || n == len(exe) {
+		n = 0
+	}
+	maps := buf[4096:]
+	m := readFile("/proc/self/maps", maps)
+	if m == len(maps) {
+		// The last line may be cut short: keep whole lines only.
+		for m > 0 && maps[m-1] != '\n' {
+			m--
+		}
+	}
+	if m == 0 {
+		return
+	}
+	text, heap := plan(parseMaps(maps[:m]), string(exe[:n]), heapAddr)
+	for _, r := range text {
+		if madvise(r, madvPopulateRead) {
+			Done.Text += r.hi - r.lo
+		}
+	}
+	for _, r := range heap {
+		if madvise(r, madvPopulateWrite) {
+			Done.Heap += r.hi - r.lo
+		}
+	}
+}
+
+func madvise(r region, advice uintptr) bool {
+	_, _, e := syscall.Syscall(syscall.SYS_MADVISE, r.lo, r.hi-r.lo, advice)
+	if e != 0 {
+		if Done.Err == nil {
+			Done.Err = e
+		}
+		return false
+	}
+	return true
+}
+
+// readFile reads path into buf, as much as fits, and returns the length.
+func readFile(path string, buf []byte) int {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer syscall.Close(fd)
+	m := 0
+	for m < len(buf) {
+		k, err := syscall.Read(fd, buf[m:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || k <= 0 {
+			break
+		}
+		m += k
+	}
+	return m
+}

@@ -1,0 +1,75 @@
+//go:build linux
+
+package prefault
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// smapsRss returns the size and the resident part of the mapping of
+// /proc/self/smaps that holds addr, in bytes.
+func smapsRss(t *testing.T, addr uintptr) (size, rss uintptr) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no /proc/self/smaps: %v", err)
+	}
+	in := false
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		if lo, hi, ok := strings.Cut(strings.Fields(line + " x")[0], "-"); ok && !strings.HasSuffix(line, "kB") {
+			l, err1 := strconv.ParseUint(lo, 16, 64)
+			h, err2 := strconv.ParseUint(hi, 16, 64)
+			in = err1 == nil && err2 == nil && uintptr(l) <= addr && addr < uintptr(h)
+			continue
+		}
+		if !in {
+			continue
+		}
+		var kb uintptr
+		if _, err := fmt.Sscanf(line, "Size: %d kB", &kb); err == nil {
+			size = kb << 10
+		}
+		if _, err := fmt.Sscanf(line, "Rss: %d kB", &kb); err == nil {
+			rss = kb << 10
+		}
+	}
+	return size, rss
+}
+
+// TestStartUp checks what init did in this test binary: its code is all
+// resident, and a megabyte of heap past the mark is.
+func TestStartUp(t *testing.T) {
+	if errors.Is(Done.Err, syscall.EINVAL) {
+		t.Skipf("the kernel has no MADV_POPULATE_READ/WRITE (Linux 5.14): %v", Done.Err)
+	}
+	if Done.Err != nil {
+		t.Fatalf("madvise: %v", Done.Err)
+	}
+	if Done.Text == 0 || Done.Heap == 0 {
+		t.Fatalf("init mapped in %d bytes of code and %d of heap, want both", Done.Text, Done.Heap)
+	}
+	// Run it again, so that a page reclaimed since init (a loaded machine)
+	// is back, then look at once.
+	run(uintptr(unsafe.Pointer(heapMark)))
+	code := reflect.ValueOf(run).Pointer()
+	size, rss := smapsRss(t, code)
+	if size == 0 || rss < size-size/20 {
+		t.Errorf("code mapping: %d of %d bytes resident, want all", rss, size)
+	}
+	_, rss = smapsRss(t, uintptr(unsafe.Pointer(heapMark)))
+	if rss < heapBytes {
+		t.Errorf("heap mapping: %d bytes resident, want at least %d", rss, heapBytes)
+	}
+}
