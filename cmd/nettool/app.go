@@ -102,13 +102,18 @@ func registerServe(order int, build func(e *appEnv) *cli.Command) {
 }
 
 func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
-	sorted := append([]cmdSpec(nil), specs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].order < sorted[j].order })
+	sorted := sortedSpecs(specs)
 	cmds := make([]*cli.Command, 0, len(sorted))
 	for _, s := range sorted {
 		cmds = append(cmds, s.build(e))
 	}
 	return cmds
+}
+
+func sortedSpecs(specs []cmdSpec) []cmdSpec {
+	sorted := append([]cmdSpec(nil), specs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].order < sorted[j].order })
+	return sorted
 }
 
 func init() {
@@ -130,9 +135,11 @@ const envPrefix = "NETTOOL_"
 // (flag categories, help names) and nettool gives each flag its variable,
 // which is most of the start-up work a short run like a single lookup does.
 func newApp(e *appEnv, args []string) *cli.App {
-	cmds := buildCommands(e, commandSpecs)
-	if c := soleCommand(cmds, args); c != nil {
+	var cmds []*cli.Command
+	if c := soleCommand(e, commandSpecs, args); c != nil {
 		cmds = []*cli.Command{c}
+	} else {
+		cmds = buildCommands(e, commandSpecs)
 	}
 	app := &cli.App{
 		Name:                 "nettool",
@@ -211,16 +218,23 @@ func uncategorise(cmd *cli.Command) {
 
 // soleCommand returns the command args run when it can run alone: args name
 // it first, before any flag of the app's own, and it is not one of the
-// commands that describe the whole app.
-func soleCommand(cmds []*cli.Command, args []string) *cli.Command {
+// commands that describe the whole app. Commands are built in their order
+// until one has the name, so a run of the first (resolve) builds no other.
+func soleCommand(e *appEnv, specs []cmdSpec, args []string) *cli.Command {
 	if len(args) < 2 || isFlagToken(args[1]) || args[len(args)-1] == completionFlag {
 		return nil
 	}
-	c := findCommand(cmds, args[1])
-	if c == nil || c.Name == "docs" || c.Name == "completion" {
-		return nil
+	for _, s := range sortedSpecs(specs) {
+		c := s.build(e)
+		if !c.HasName(args[1]) {
+			continue
+		}
+		if c.Name == "docs" || c.Name == "completion" {
+			return nil
+		}
+		return c
 	}
-	return c
+	return nil
 }
 
 // prepare walks a command tree: leaves get the shared output flags, usage

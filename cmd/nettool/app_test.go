@@ -201,13 +201,15 @@ func TestEnvNames(t *testing.T) {
 // see them all.
 func TestSoleCommand(t *testing.T) {
 	e := &appEnv{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: os.Getenv}
-	cmds := buildCommands(e, commandSpecs)
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"nettool", "argdump", "x"}, "argdump"},
 		{[]string{"nettool", "version"}, "version"},
+		{[]string{"nettool", "resolve", "x"}, "resolve"},
+		{[]string{"nettool", "dig", "x"}, "resolve"},
+		{[]string{"nettool", "serve", "dns"}, "serve"},
 		{[]string{"nettool", "--help"}, ""},
 		{[]string{"nettool", "help", "argdump"}, ""},
 		{[]string{"nettool", "docs", "--man"}, ""},
@@ -217,7 +219,7 @@ func TestSoleCommand(t *testing.T) {
 		{[]string{"nettool"}, ""},
 	} {
 		got := ""
-		if sc := soleCommand(cmds, c.args); sc != nil {
+		if sc := soleCommand(e, commandSpecs, c.args); sc != nil {
 			got = sc.Name
 		}
 		if got != c.want {
