@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -716,7 +715,7 @@ func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, t
 		}
 		inflight.Add(1)
 		atomic.AddInt64(&st.Sent, 1)
-		id := uint16(rand.Uint32())&^s.mask | uint16(idx)
+		id := queryID()&^s.mask | uint16(idx)
 		pkt, err := tmpl.pack(bufs[n], id, it)
 		if err != nil {
 			s.free <- idx
@@ -855,7 +854,7 @@ func (s *udpSock) sweep(now time.Time, canceled bool, tries int, timeout time.Du
 			continue
 		}
 		if !canceled && sl.tries < tries {
-			sl.id = uint16(rand.Uint32())&^s.mask | uint16(i)
+			sl.id = queryID()&^s.mask | uint16(i)
 			if pkt, err := tmpl.pack(sl.pkt, sl.id, sl.item); err == nil {
 				sl.pkt = pkt
 				sl.tries++

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -75,10 +76,16 @@ func parseSubnet(s string) (*dns.EDNS0_SUBNET, error) {
 	return e, nil
 }
 
+// queryID is a new query's ID, from the runtime's ChaCha8 generator (seeded
+// by the kernel at exec): unpredictable to an off-path spoofer, as miekg's
+// dns.Id (crypto/rand) is, without a getrandom call and its first-use set-up
+// in every one-shot run. Every query of this package takes its ID from here.
+func queryID() uint16 { return uint16(rand.Uint32()) }
+
 // NewQuery builds the message for q with the options' EDNS0 and header bits.
 func NewQuery(q Question, o Options) (*dns.Msg, error) {
 	m := new(dns.Msg)
-	m.Id = dns.Id()
+	m.Id = queryID()
 	m.RecursionDesired = !o.NoRD
 	m.AuthenticatedData = !o.NoAD
 	m.CheckingDisabled = o.CD

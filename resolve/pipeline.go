@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -184,7 +183,7 @@ func (p *pipeConn) exchange(ctx context.Context, q *dns.Msg, deadline time.Time)
 		p.mu.Unlock()
 		return nil, 0, errConnLost
 	}
-	id := uint16(rand.Uint32())
+	id := queryID()
 	for p.waiting[id] != nil {
 		id++
 	}

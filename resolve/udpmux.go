@@ -198,7 +198,7 @@ func (m *udpMux) exchange(ctx context.Context, addr string, q *dns.Msg, packed [
 	w := &muxWaiter{note: make(chan struct{}, 1)}
 	mc.mu.Lock()
 	for mc.waiters[q.Id] != nil {
-		q.Id = dns.Id()
+		q.Id = queryID()
 	}
 	mc.waiters[q.Id] = w
 	mc.mu.Unlock()
