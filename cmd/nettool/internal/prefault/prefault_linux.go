@@ -30,7 +30,12 @@ func run(heapAddr uintptr) {
 	if err != nil || n <= 0 || n == len(exe) {
 		n = 0
 	}
-	maps := buf[4096:]
+	populate(string(exe[:n]), heapAddr, buf[4096:])
+}
+
+// populate maps in the executable mappings of the file exe and heapBytes of
+// the heap at heapAddr, reading /proc/self/maps into maps.
+func populate(exe string, heapAddr uintptr, maps []byte) {
 	m := readFile("/proc/self/maps", maps)
 	if m == len(maps) {
 		// The last line may be cut short: keep whole lines only.
@@ -41,7 +46,7 @@ func run(heapAddr uintptr) {
 	if m == 0 {
 		return
 	}
-	text, heap := plan(parseMaps(maps[:m]), string(exe[:n]), heapAddr)
+	text, heap := plan(parseMaps(maps[:m]), exe, heapAddr)
 	for _, r := range text {
 		if madvise(r, madvPopulateRead) {
 			Done.Text += r.hi - r.lo
