@@ -101,19 +101,22 @@ func registerServe(order int, build func(e *appEnv) *cli.Command) {
 	serveSpecs = append(serveSpecs, cmdSpec{order, build})
 }
 
-func buildCommands(e *appEnv, specs []cmdSpec) []*cli.Command {
-	sorted := sortedSpecs(specs)
-	cmds := make([]*cli.Command, 0, len(sorted))
-	for _, s := range sorted {
-		cmds = append(cmds, s.build(e))
-	}
-	return cmds
-}
-
-func sortedSpecs(specs []cmdSpec) []cmdSpec {
+// buildCommands builds the commands of specs in their order. With sole
+// set (see soleName) it stops at the command of that name and returns it
+// alone, so a run of the first (resolve) builds no other; docs and
+// completion, which describe them all, never run alone.
+func buildCommands(e *appEnv, specs []cmdSpec, sole string) []*cli.Command {
 	sorted := append([]cmdSpec(nil), specs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].order < sorted[j].order })
-	return sorted
+	cmds := make([]*cli.Command, 0, len(sorted))
+	for _, s := range sorted {
+		c := s.build(e)
+		if sole != "" && c.HasName(sole) && c.Name != "docs" && c.Name != "completion" {
+			return []*cli.Command{c}
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds
 }
 
 func init() {
@@ -135,12 +138,7 @@ const envPrefix = "NETTOOL_"
 // (flag categories, help names) and nettool gives each flag its variable,
 // which is most of the start-up work a short run like a single lookup does.
 func newApp(e *appEnv, args []string) *cli.App {
-	var cmds []*cli.Command
-	if c := soleCommand(e, commandSpecs, args); c != nil {
-		cmds = []*cli.Command{c}
-	} else {
-		cmds = buildCommands(e, commandSpecs)
-	}
+	cmds := buildCommands(e, commandSpecs, soleName(args))
 	app := &cli.App{
 		Name:                 "nettool",
 		Usage:                "network diagnostics: DNS, ping, TCP, HTTP and your addresses, for people and scripts",
@@ -216,25 +214,13 @@ func uncategorise(cmd *cli.Command) {
 	}
 }
 
-// soleCommand returns the command args run when it can run alone: args name
-// it first, before any flag of the app's own, and it is not one of the
-// commands that describe the whole app. Commands are built in their order
-// until one has the name, so a run of the first (resolve) builds no other.
-func soleCommand(e *appEnv, specs []cmdSpec, args []string) *cli.Command {
+// soleName is the command args name to run alone: the first argument,
+// before any flag of the app's own; "" when args name none that way.
+func soleName(args []string) string {
 	if len(args) < 2 || isFlagToken(args[1]) || args[len(args)-1] == completionFlag {
-		return nil
+		return ""
 	}
-	for _, s := range sortedSpecs(specs) {
-		c := s.build(e)
-		if !c.HasName(args[1]) {
-			continue
-		}
-		if c.Name == "docs" || c.Name == "completion" {
-			return nil
-		}
-		return c
-	}
-	return nil
+	return args[1]
 }
 
 // prepare walks a command tree: leaves get the shared output flags, usage

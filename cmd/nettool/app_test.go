@@ -219,11 +219,11 @@ func TestSoleCommand(t *testing.T) {
 		{[]string{"nettool"}, ""},
 	} {
 		got := ""
-		if sc := soleCommand(e, commandSpecs, c.args); sc != nil {
-			got = sc.Name
+		if cmds := buildCommands(e, commandSpecs, soleName(c.args)); len(cmds) == 1 {
+			got = cmds[0].Name
 		}
 		if got != c.want {
-			t.Errorf("soleCommand(%q) = %q, want %q", c.args, got, c.want)
+			t.Errorf("sole command of %q = %q, want %q", c.args, got, c.want)
 		}
 	}
 	out, _, code := runCLI(t, "argdump", "-h")

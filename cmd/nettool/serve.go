@@ -10,7 +10,7 @@ func init() {
 			Name:        "serve",
 			Usage:       "run the tutorial's servers on loopback: dns, echo, http, and a Prometheus probe exporter (metrics)",
 			Description: "Each server binds to 127.0.0.1 by default and logs what it sees to stderr. Ctrl-C stops it cleanly.",
-			Subcommands: buildCommands(e, serveSpecs),
+			Subcommands: buildCommands(e, serveSpecs, ""),
 		}
 	})
 }
