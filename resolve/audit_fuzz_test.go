@@ -47,7 +47,7 @@ func FuzzReadLines(f *testing.F) {
 			bads = append(bads, n)
 		}
 		done := make(chan error, 1)
-		go func() { done <- readLines(context.Background(), bytes.NewReader(in), out, bad) }()
+		go func() { done <- readLines(context.Background(), bytes.NewReader(in), out, nil, bad) }()
 		last := 0
 		for chunk := range out {
 			for _, it := range chunk {

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
@@ -36,6 +38,10 @@ type BatchOptions struct {
 	// Flush is called when no result is waiting to be emitted (never at the
 	// same time as Emit): the moment to flush buffered output.
 	Flush func()
+	// Recycle says that Emit keeps neither the result nor anything it
+	// holds once it returns: the batch then reuses results and their
+	// record arrays instead of making new ones.
+	Recycle bool
 }
 
 // BatchStats summarise a batch run.
@@ -96,7 +102,6 @@ func (s *BatchStats) count(r *Result) {
 type batchItem struct {
 	line  int
 	name  string // fully qualified
-	input string
 	qtype uint16
 	class uint16
 }
@@ -107,7 +112,8 @@ type batchItem struct {
 // UTF-8 labels in IDNA form); an escaped space or "#" ("a\ b", "\#") is part
 // of it.
 func ParseBatchLine(line string) (name string, qtype, qclass uint16, ok bool, err error) {
-	f := batchFields(line)
+	var fields [4]string // the usual line's fields, without an allocation
+	f := batchFields(fields[:0], line)
 	if len(f) == 0 {
 		return "", 0, 0, false, nil
 	}
@@ -133,8 +139,7 @@ func ParseBatchLine(line string) (name string, qtype, qclass uint16, ok bool, er
 
 // batchFields splits a line at white space that is not escaped, up to a "#"
 // that is not escaped.
-func batchFields(line string) []string {
-	var out []string
+func batchFields(out []string, line string) []string {
 	start := -1
 	for i := 0; i < len(line); i++ {
 		c := line[i]
@@ -179,18 +184,18 @@ const chunkSize = 64
 // readLines feeds parsed lines into out, in chunks: a chunk goes on when it
 // is full or when the input has nothing more buffered (so lines typed or
 // piped slowly still go out at once). Nothing is kept once sent on.
-func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, bad func(int, error)) error {
+func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, free chan []batchItem, bad func(int, error)) error {
 	defer close(out)
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0
-	chunk := make([]batchItem, 0, chunkSize)
+	chunk := newChunk(free)
 	send := func() bool {
 		if len(chunk) == 0 {
 			return true
 		}
 		select {
 		case out <- chunk:
-			chunk = make([]batchItem, 0, chunkSize)
+			chunk = newChunk(free)
 			return true
 		case <-ctx.Done():
 			return false
@@ -222,12 +227,15 @@ func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, bad fun
 			if n == 1 {
 				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 			}
-			name, qt, qc, ok, perr := ParseBatchLine(string(line))
+			// The line is read in place, in the reader's buffer, which
+			// the next read overwrites: only the copy of the name made
+			// here outlives it (the errors are formatted at once).
+			name, qt, qc, ok, perr := ParseBatchLine(unsafe.String(unsafe.SliceData(line), len(line)))
 			switch {
 			case perr != nil:
 				bad(n, perr)
 			case ok:
-				chunk = append(chunk, batchItem{line: n, name: dns.Fqdn(name), input: name, qtype: qt, class: qc})
+				chunk = append(chunk, batchItem{line: n, name: fqdnCopy(name), qtype: qt, class: qc})
 			}
 		}
 		if err != nil {
@@ -247,6 +255,34 @@ func readLines(ctx context.Context, r io.Reader, out chan<- []batchItem, bad fun
 	}
 }
 
+// newChunk returns an empty chunk: one handed back to free by the queries'
+// sender, or a new one.
+func newChunk(free chan []batchItem) []batchItem {
+	select {
+	case c := <-free:
+		return c[:0]
+	default:
+		return make([]batchItem, 0, chunkSize)
+	}
+}
+
+// recycleChunk hands a chunk whose items have all been taken back to the
+// reader, when free has room.
+func recycleChunk(free chan []batchItem, c []batchItem) {
+	select {
+	case free <- c:
+	default:
+	}
+}
+
+// fqdnCopy returns name, fully qualified, in a string of its own.
+func fqdnCopy(name string) string {
+	if dns.IsFqdn(name) {
+		return strings.Clone(name)
+	}
+	return name + "."
+}
+
 // emitter hands results from the receivers to one goroutine that counts
 // them and calls Emit, so writing output runs beside the network work.
 // Results wait in a bounded list; Flush is called whenever it runs dry.
@@ -254,11 +290,40 @@ type emitter struct {
 	mu      sync.Mutex
 	space   *sync.Cond
 	pending []*Result
+	spare   []*Result // the list emptied last, for pending to take
 	closed  bool
 	wake    chan struct{}
 	done    chan struct{}
 	st      *BatchStats
 	o       *BatchOptions
+	results resultPool
+}
+
+// resultPool hands out the batch's results: recycled ones once Emit has
+// had them (BatchOptions.Recycle), new ones otherwise.
+type resultPool struct{ p sync.Pool }
+
+func (p *resultPool) put(r *Result) { p.p.Put(r) }
+
+// get returns a result for it, as asked of server at start, with nothing
+// else set.
+func (p *resultPool) get(it batchItem, server string, start time.Time) *Result {
+	r, _ := p.p.Get().(*Result)
+	return startResult(r, it, server, start)
+}
+
+// startResult clears r (a new one when nil) but for its record array, and
+// starts it as get says.
+func startResult(r *Result, it batchItem, server string, start time.Time) *Result {
+	if r == nil {
+		r = new(Result)
+	} else {
+		*r = Result{recs: r.recs[:0]}
+	}
+	r.Meta = probe.Meta{Type: "dns", Target: it.name, Start: start}
+	r.Question = NewQuestion(it.name, it.qtype, it.class)
+	r.Server, r.Transport, r.Tries = server, string(UDP), 1
+	return r
 }
 
 // maxPending bounds the results waiting to be written.
@@ -306,17 +371,22 @@ func (e *emitter) run() {
 			e.mu.Lock()
 		}
 		batch := e.pending
-		e.pending = make([]*Result, 0, max(64, len(batch)/2))
+		e.pending, e.spare = e.spare[:0], nil
 		closed := e.closed
 		e.space.Broadcast()
 		e.mu.Unlock()
-		for _, r := range batch {
+		for i, r := range batch {
 			e.st.count(r)
 			if e.o.Emit != nil {
 				e.o.Emit(r)
 			}
+			if e.o.Recycle {
+				e.results.put(r)
+			}
+			batch[i] = nil
 		}
 		e.mu.Lock()
+		e.spare = batch[:0] // the next round's list: its results are gone
 		idle := len(e.pending) == 0
 		e.mu.Unlock()
 		if idle && e.o.Flush != nil {
@@ -360,10 +430,11 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 	// The reader stops at Ctrl-C; queries in flight end (as canceled) at
 	// once.
 	items := make(chan []batchItem, 4)
+	free := make(chan []batchItem, 8)
 	readErr := make(chan error, 1)
 	rctx, rcancel := context.WithCancel(ctx)
 	defer rcancel()
-	go func() { readErr <- readLines(rctx, r, items, bad) }()
+	go func() { readErr <- readLines(rctx, r, items, free, bad) }()
 
 	start := time.Now()
 	udp := !o.Opts.TCP
@@ -375,7 +446,7 @@ func RunBatch(ctx context.Context, r io.Reader, o BatchOptions) (BatchStats, err
 	em := newEmitter(&st, &o)
 	var runErr error
 	if udp {
-		runErr = runUDPBatch(ctx, o, lim, items, em)
+		runErr = runUDPBatch(ctx, o, lim, items, free, em)
 	} else {
 		runPoolBatch(ctx, o, lim, items, em)
 	}
@@ -468,13 +539,15 @@ type udpSlot struct {
 }
 
 type udpSock struct {
-	conn   *net.UDPConn
-	server Server
-	addr   string
-	mask   uint16
-	mu     sync.Mutex
-	slots  []udpSlot
-	free   chan int
+	conn    *net.UDPConn
+	server  Server
+	label   string // server.String(), made once
+	results *resultPool
+	addr    string
+	mask    uint16
+	mu      sync.Mutex
+	slots   []udpSlot
+	free    chan int
 }
 
 // template parts of a query packet
@@ -521,7 +594,7 @@ func (t queryTemplate) pack(buf []byte, id uint16, it batchItem) ([]byte, error)
 	return buf[:off], nil
 }
 
-func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <-chan []batchItem, em *emitter) error {
+func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <-chan []batchItem, free chan []batchItem, em *emitter) error {
 	st := em.st
 	tmpl, err := newTemplate(o.Opts)
 	if err != nil {
@@ -559,7 +632,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 		}
 		_ = conn.SetReadBuffer(4 << 20)
 		_ = conn.SetWriteBuffer(4 << 20)
-		s := &udpSock{conn: conn, server: srv, addr: addr, mask: mask, slots: make([]udpSlot, per), free: make(chan int, per)}
+		s := &udpSock{conn: conn, server: srv, label: srv.String(), results: &em.results, addr: addr, mask: mask, slots: make([]udpSlot, per), free: make(chan int, per)}
 		for j := 0; j < per; j++ {
 			s.free <- j
 		}
@@ -576,7 +649,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 		tcpSem <- struct{}{}
 		go func() {
 			defer func() { <-tcpSem }()
-			res := newBatchResult(it, s.server, start)
+			res := s.result(it, start)
 			res.TCPFallback = true
 			res.Transport = string(TCP)
 			m, _ := NewQuery(NewQuestion(it.name, it.qtype, it.class), o.Opts)
@@ -631,7 +704,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 		sendWG.Add(1)
 		go func() {
 			defer sendWG.Done()
-			s.send(ctx, o, lim, tmpl, items, st, &inflight, emit)
+			s.send(ctx, o, lim, tmpl, items, free, st, &inflight, emit)
 		}()
 	}
 	sendWG.Wait()
@@ -646,9 +719,9 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 	return nil
 }
 
-func newBatchResult(it batchItem, s Server, start time.Time) *Result {
-	return &Result{Meta: probe.Meta{Type: "dns", Target: it.name, Start: start}, Question: NewQuestion(it.name, it.qtype, it.class),
-		Server: s.String(), Transport: string(UDP), Tries: 1}
+// result starts the result of a query to this socket's server.
+func (s *udpSock) result(it batchItem, start time.Time) *Result {
+	return s.results.get(it, s.label, start)
 }
 
 // ioBatch is how many datagrams one sendmmsg or recvmmsg moves at most.
@@ -670,7 +743,7 @@ func (s *udpSock) batch() batchConn {
 // send takes lines and sends their queries, several per sendmmsg when lines
 // are waiting. A query's slot is filled before it goes out, so a reply
 // always finds it.
-func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, tmpl queryTemplate, items <-chan []batchItem, st *BatchStats, inflight *sync.WaitGroup, emit func(*Result)) {
+func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, tmpl queryTemplate, items <-chan []batchItem, free chan []batchItem, st *BatchStats, inflight *sync.WaitGroup, emit func(*Result)) {
 	bc := s.batch()
 	msgs := make([]ipv4.Message, ioBatch)
 	bufs := make([][]byte, ioBatch)
@@ -719,7 +792,7 @@ func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, t
 		pkt, err := tmpl.pack(bufs[n], id, it)
 		if err != nil {
 			s.free <- idx
-			res := newBatchResult(it, s.server, time.Now())
+			res := s.result(it, time.Now())
 			res.fail(probe.Usagef("cannot pack %s: %v", it.name, err))
 			emit(res)
 			return
@@ -750,6 +823,7 @@ func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, t
 				flush()
 			}
 		}
+		recycleChunk(free, chunk)
 		flush()
 	}
 }
@@ -805,7 +879,7 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 	s.mu.Unlock()
 	now := time.Now()
 	trunc := buf[2]&0x80 != 0 && buf[2]&0x02 != 0
-	res := newBatchResult(it, s.server, start)
+	res := s.result(it, start)
 	res.Tries = tries
 	if trunc || !fastParse(buf, id, it.name, it.qtype, it.class, res, now.Sub(sent)) {
 		m, bad, uerr := unpackReply(buf)
@@ -864,7 +938,7 @@ func (s *udpSock) sweep(now time.Time, canceled bool, tries int, timeout time.Du
 				continue
 			}
 		}
-		res := newBatchResult(sl.item, s.server, sl.start)
+		res := s.result(sl.item, sl.start)
 		res.Tries = sl.tries
 		if canceled {
 			res.fail(context.Canceled)

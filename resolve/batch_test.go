@@ -2,8 +2,11 @@ package resolve
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,5 +197,71 @@ func TestBatchNoServer(t *testing.T) {
 	_, err := RunBatch(context.Background(), strings.NewReader("x\n"), BatchOptions{})
 	if !probe.IsLocal(err) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestBatchRecycle: with Recycle the batch reuses its results; what Emit
+// sees must be what a batch of new results gives, over replies of every
+// kind (the fast path, the miekg path, error rcodes) taken in turn.
+func TestBatchRecycle(t *testing.T) {
+	addr := startServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		a, _ := dns.NewRR(r.Question[0].Name + " 60 IN A 192.0.2.9")
+		switch r.Question[0].Name {
+		case "tc.example.test.": // truncated over UDP: the batch asks again over TCP
+			if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
+				m.Truncated = true
+			} else {
+				m.Answer = []dns.RR{a}
+			}
+			_ = w.WriteMsg(m)
+		case "bad.example.test.": // the header counts one answer more than it holds
+			m.Answer = []dns.RR{a}
+			b, _ := m.Pack()
+			b[7]++
+			_, _ = w.Write(b)
+		case "txt.example.test.": // no OPT record, and a TXT the fast path leaves to miekg
+			txt, _ := dns.NewRR(`txt.example.test. 60 IN TXT "hello"`)
+			m.Answer = []dns.RR{txt}
+			_ = w.WriteMsg(m)
+		default:
+			testZone(w, r)
+		}
+	})
+	names := []string{"www.example.test A", "example.test MX", "tc.example.test", "nope.example.test", "bad.example.test", "v4.example.test AAAA",
+		"servfail.example.test", "txt.example.test TXT", "evil.example.test TXT", "4.2.0.192.in-addr.arpa PTR", "www.example.test AAAA", "v4.example.test"}
+	run := func(recycle bool) []string {
+		in := &genReader{n: 1200, line: func(i int) string { return names[i%len(names)] + "\n" }}
+		var got []string
+		_, err := RunBatch(context.Background(), in, BatchOptions{
+			Servers: []Server{mustServer(t, addr)}, Concurrency: 20, Opts: Options{Timeout: 5 * time.Second},
+			Recycle: recycle,
+			Emit: func(r *Result) {
+				var m map[string]any
+				if err := json.Unmarshal(r.AppendJSON(nil), &m); err != nil {
+					t.Error(err)
+				}
+				delete(m, "start")
+				delete(m, "elapsed_ms")
+				delete(m, "rtt_ms")
+				b, _ := json.Marshal(m)
+				got = append(got, string(b))
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(got)
+		return got
+	}
+	fresh, recycled := run(false), run(true)
+	if len(fresh) != 1200 || len(recycled) != 1200 {
+		t.Fatalf("%d and %d results", len(fresh), len(recycled))
+	}
+	for i := range fresh {
+		if fresh[i] != recycled[i] {
+			t.Fatalf("result %d:\nnew      %s\nrecycled %s", i, fresh[i], recycled[i])
+		}
 	}
 }

@@ -18,7 +18,7 @@ func BenchmarkBatchUDP(b *testing.B) {
 	input := strings.Repeat("www.example.test A\nexample.test MX\n", 500)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		st, err := RunBatch(context.Background(), strings.NewReader(input), BatchOptions{Servers: []Server{srv}, Opts: Options{Timeout: 5 * time.Second}})
+		st, err := RunBatch(context.Background(), strings.NewReader(input), BatchOptions{Servers: []Server{srv}, Opts: Options{Timeout: 5 * time.Second}, Recycle: true})
 		if err != nil || st.NoError != 1000 {
 			b.Fatalf("%v %+v", err, st)
 		}

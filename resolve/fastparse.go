@@ -41,32 +41,49 @@ func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Re
 	if qd != 1 {
 		return false
 	}
-	qname, off, ok := readName(buf, 12)
+	// Names repeat within a reply (the question's in the answer, a CNAME's
+	// target as the next owner, an MX exchange in the glue): each one is
+	// made into a string once.
+	known := nameSet{s: [4]string{name}, n: 1}
+	qname, off, ok := readName(buf, 12, &known)
 	if !ok || off+4 > len(buf) || !matchQuestion(name, qtype, qclass, qname, binary.BigEndian.Uint16(buf[off:]), binary.BigEndian.Uint16(buf[off+2:])) {
 		return false
 	}
 	off += 4
+	// A record takes 11 bytes at least: counts the datagram cannot hold are
+	// not the simple kind (and would size the array below).
+	if an+ns+ar > (len(buf)-off)/11 {
+		return false
+	}
+	// The three sections share one array (res.recs: a recycled result
+	// brings its own), each a slice of it that cannot grow into the next.
+	all := res.recs[:0]
+	if cap(all) < an+ns+ar {
+		all = make([]Record, 0, an+ns+ar)
+	}
 	var edns *EDNS
-	sections := [3][]Record{}
+	var sections [3][]Record
 	for si, count := range [3]int{an, ns, ar} {
-		recs := make([]Record, 0, count)
+		base := len(all)
 		for i := 0; i < count; i++ {
 			var rec Record
 			var isOPT bool
-			rec, off, isOPT, ok = readRR(buf, off, si == 2, &edns)
+			rec, off, isOPT, ok = readRR(buf, off, si == 2, &known, &res.edns, &edns)
 			if !ok {
 				return false
 			}
 			if !isOPT {
-				recs = append(recs, rec)
+				all = append(all, rec)
 			}
 		}
-		sections[si] = recs
+		sections[si] = all[base:len(all):len(all)]
 	}
 	rcode := int(bits & 0xf)
+	res.recs = all
 	res.RTTMS = probe.Millis(rtt)
 	res.Rcode = RcodeString(rcode)
-	res.Flags = &Flags{QR: true, AA: bits&0x0400 != 0, TC: false, RD: bits&0x0100 != 0, RA: bits&0x0080 != 0, AD: bits&0x0020 != 0, CD: bits&0x0010 != 0}
+	res.flags = Flags{QR: true, AA: bits&0x0400 != 0, TC: false, RD: bits&0x0100 != 0, RA: bits&0x0080 != 0, AD: bits&0x0020 != 0, CD: bits&0x0010 != 0}
+	res.Flags = &res.flags
 	res.Answer, res.Authority, res.Additional = sections[0], sections[1], sections[2]
 	res.EDNS = edns
 	res.judge(rcode, sections[0])
@@ -97,9 +114,10 @@ func answersQuestion(qtype string, answer []Record) bool {
 }
 
 // readRR reads one resource record. An OPT record (additional section, root
-// name, no options, no extended rcode, at most one) fills *edns instead.
-func readRR(buf []byte, off int, additional bool, edns **EDNS) (Record, int, bool, bool) {
-	name, off, ok := readName(buf, off)
+// name, no options, no extended rcode, at most one) is written to store and
+// *edns points to it. Names come from known when they are there.
+func readRR(buf []byte, off int, additional bool, known *nameSet, store *EDNS, edns **EDNS) (Record, int, bool, bool) {
+	name, off, ok := readName(buf, off, known)
 	if !ok || off+10 > len(buf) {
 		return Record{}, 0, false, false
 	}
@@ -116,7 +134,8 @@ func readRR(buf []byte, off int, additional bool, edns **EDNS) (Record, int, boo
 		if !additional || name != "." || rdlen != 0 || *edns != nil || ttl>>24 != 0 {
 			return Record{}, 0, false, false
 		}
-		*edns = &EDNS{Version: uint8(ttl >> 16), UDPSize: class, DO: ttl&0x8000 != 0}
+		*store = EDNS{Version: uint8(ttl >> 16), UDPSize: class, DO: ttl&0x8000 != 0}
+		*edns = store
 		return Record{}, end, true, true
 	}
 	rec := Record{Name: name, Type: TypeString(t), Class: ClassString(class), TTL: ttl}
@@ -133,7 +152,7 @@ func readRR(buf []byte, off int, additional bool, edns **EDNS) (Record, int, boo
 		}
 		rec.Data, rec.kind = ip.String(), kindAddress
 	case dns.TypeCNAME, dns.TypeNS, dns.TypePTR:
-		target, next, ok := readName(buf, off)
+		target, next, ok := readName(buf, off, known)
 		if !ok || next != end || target == "" {
 			return Record{}, 0, false, false
 		}
@@ -146,7 +165,7 @@ func readRR(buf []byte, off int, additional bool, edns **EDNS) (Record, int, boo
 			return Record{}, 0, false, false
 		}
 		pref := binary.BigEndian.Uint16(buf[off:])
-		exch, next, ok := readName(buf, off+2)
+		exch, next, ok := readName(buf, off+2, known)
 		if !ok || next != end {
 			return Record{}, 0, false, false
 		}
@@ -159,7 +178,8 @@ func readRR(buf []byte, off int, additional bool, edns **EDNS) (Record, int, boo
 
 // readName reads a possibly compressed name made only of letters, digits,
 // hyphens and underscores (nothing that presentation form would escape).
-func readName(buf []byte, off int) (string, int, bool) {
+// The string comes from known (see nameSet).
+func readName(buf []byte, off int, known *nameSet) (string, int, bool) {
 	var b [256]byte
 	n := 0
 	next := -1 // where reading goes on after the first pointer
@@ -177,7 +197,7 @@ func readName(buf []byte, off int) (string, int, bool) {
 			if n == 0 {
 				return ".", next, true
 			}
-			return string(b[:n]), next, true
+			return known.string(b[:n]), next, true
 		case l&0xc0 == 0xc0:
 			if off+1 >= len(buf) || hops > 16 {
 				return "", 0, false
@@ -205,4 +225,26 @@ func readName(buf []byte, off int) (string, int, bool) {
 			off += l
 		}
 	}
+}
+
+// nameSet holds the first few names read from one reply.
+type nameSet struct {
+	s [4]string
+	n int
+}
+
+// string returns b as a string: one of the set's when it is there byte for
+// byte, else a new one, which the set keeps while it has room.
+func (k *nameSet) string(b []byte) string {
+	for _, s := range k.s[:k.n] {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	if k.n < len(k.s) {
+		k.s[k.n] = s
+		k.n++
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -10,15 +11,15 @@ import (
 // fastAndSlow reads reply b to "www.example.test. A IN" both ways.
 func fastAndSlow(b []byte) (fast, slow *Result, fastOK, slowOK bool) {
 	const name = "www.example.test."
-	mk := func() *Result {
-		r := newBatchResult(batchItem{name: name, qtype: dns.TypeA, class: dns.ClassINET}, Server{Transport: UDP, Host: "127.0.0.1", Port: 53}, time.Unix(1, 0).UTC())
-		return r
-	}
+	it := batchItem{name: name, qtype: dns.TypeA, class: dns.ClassINET}
 	if len(b) < 12 {
 		return nil, nil, false, false
 	}
 	id := uint16(b[0])<<8 | uint16(b[1])
-	fast, slow = mk(), mk()
+	// The fast path reads into a recycled result, as the batch does: what
+	// the last reply left in it must not show.
+	fast = startResult(usedResult(), it, "127.0.0.1:53", time.Unix(1, 0).UTC())
+	slow = startResult(nil, it, "127.0.0.1:53", time.Unix(1, 0).UTC())
 	fastOK = fastParse(b, id, name, dns.TypeA, dns.ClassINET, fast, time.Millisecond)
 	m := new(dns.Msg)
 	if m.Unpack(b) == nil && answers(m, id, name, dns.TypeA, dns.ClassINET) && !m.Truncated {
@@ -26,6 +27,33 @@ func fastAndSlow(b []byte) (fast, slow *Result, fastOK, slowOK bool) {
 		slow.fillWith(m, time.Millisecond, true)
 	}
 	return fast, slow, fastOK, slowOK
+}
+
+// usedResult is a result as the batch leaves it after Emit: filled from a
+// reply with records in every section and an OPT record, then failed.
+func usedResult() *Result {
+	m := new(dns.Msg)
+	m.SetQuestion("other.example.test.", dns.TypeMX)
+	m.Response, m.Authoritative = true, true
+	for _, s := range []string{"other.example.test. 60 IN MX 10 mx.example.test.", "other.example.test. 60 IN MX 20 mx2.example.test."} {
+		rr, _ := dns.NewRR(s)
+		m.Answer = append(m.Answer, rr)
+	}
+	ns, _ := dns.NewRR("example.test. 60 IN NS ns.example.test.")
+	glue, _ := dns.NewRR("mx.example.test. 60 IN A 192.0.2.7")
+	m.Ns, m.Extra = []dns.RR{ns}, []dns.RR{glue}
+	m.SetEdns0(1232, true)
+	b, err := m.Pack()
+	if err != nil {
+		panic(err)
+	}
+	r := startResult(nil, batchItem{name: "other.example.test.", qtype: dns.TypeMX, class: dns.ClassINET}, "192.0.2.1:53", time.Unix(2, 0).UTC())
+	if !fastParse(b, m.Id, "other.example.test.", dns.TypeMX, dns.ClassINET, r, time.Second) || r.EDNS == nil || len(r.recs) != 4 {
+		panic("the fast path did not read the used result's reply")
+	}
+	r.InputName, r.TCPFallback, r.Tries, r.Malformed = "other", true, 3, "bad"
+	r.Fail(context.DeadlineExceeded)
+	return r
 }
 
 func fastSeeds(t testing.TB) [][]byte {

@@ -325,6 +325,12 @@ type Result struct {
 	Malformed string `json:"malformed,omitempty"`
 
 	Msg *dns.Msg `json:"-"` // the reply, nil when there was none
+
+	// Storage the batch's fast path fills instead of allocating: Flags and
+	// EDNS point into it, the sections are slices of recs.
+	flags Flags
+	edns  EDNS
+	recs  []Record
 }
 
 // Flags are the header bits of a reply.

@@ -701,7 +701,8 @@ func resolveBatch(e *appEnv, p *output.Printer, pl *resolvePlan) error {
 			line = append(r.AppendJSON(line[:0]), '\n')
 			_, _ = w.Write(line)
 		},
-		Flush: func() { _ = p.Flush() },
+		Flush:   func() { _ = p.Flush() },
+		Recycle: true, // Emit writes r out and keeps nothing of it
 	}
 	st, err := resolve.RunBatch(e.ctx, in, opts)
 	_ = p.Flush()
