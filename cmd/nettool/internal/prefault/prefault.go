@@ -10,7 +10,7 @@
 // page tables in one call, at about 0.1 us a page. Nothing else changes: the
 // pages hold the same bytes, and a new heap page is zero as before. What a
 // run can see is its resident set: the whole code segment is counted from
-// the start.
+// the start, until a long-running command calls Release.
 //
 // Linux 5.14 and later only. On older kernels, other systems, or where
 // /proc is missing, nothing is done.
@@ -28,6 +28,25 @@ const (
 var Done struct {
 	Text, Heap uintptr
 	Err        error
+}
+
+// text is what init mapped in of the code, for Release.
+var text struct {
+	r [4]region
+	n int
+}
+
+// Release undoes init's mapping of the code, for a command that runs long
+// enough not to need it (a batch): the pages leave the process's page tables
+// (they stay in the page cache) and come back one fault at a time as the
+// code runs, so the resident set counts only the code the command uses. It
+// is safe at any time: the code segment is read from the file and never
+// written.
+func Release() {
+	for _, r := range text.r[:text.n] {
+		dontNeed(r)
+	}
+	text.n = 0
 }
 
 // region is one line of /proc/self/maps that matters here.

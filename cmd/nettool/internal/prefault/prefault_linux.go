@@ -46,10 +46,14 @@ func populate(exe string, heapAddr uintptr, maps []byte) {
 	if m == 0 {
 		return
 	}
-	text, heap := plan(parseMaps(maps[:m]), exe, heapAddr)
-	for _, r := range text {
+	code, heap := plan(parseMaps(maps[:m]), exe, heapAddr)
+	for _, r := range code {
 		if madvise(r, madvPopulateRead) {
 			Done.Text += r.hi - r.lo
+			if text.n < len(text.r) {
+				text.r[text.n] = region{lo: r.lo, hi: r.hi}
+				text.n++
+			}
 		}
 	}
 	for _, r := range heap {
@@ -58,6 +62,9 @@ func populate(exe string, heapAddr uintptr, maps []byte) {
 		}
 	}
 }
+
+// dontNeed drops r from the page tables (MADV_DONTNEED).
+func dontNeed(r region) { madvise(r, syscall.MADV_DONTNEED) }
 
 func madvise(r region, advice uintptr) bool {
 	_, _, e := syscall.Syscall(syscall.SYS_MADVISE, r.lo, r.hi-r.lo, advice)

@@ -72,7 +72,8 @@ func TestStartUp(t *testing.T) {
 }
 
 // TestPopulateCode maps two copies of a file as code: the one populate is
-// told is the program is resident at once, the other is not until touched.
+// told is the program is resident at once, the other is not until touched;
+// after Release neither is.
 func TestPopulateCode(t *testing.T) {
 	dir := t.TempDir()
 	data := bytes.Repeat([]byte{0xc3}, 64*pageSize)
@@ -95,9 +96,9 @@ func TestPopulateCode(t *testing.T) {
 		maps[i] = b
 		defer syscall.Munmap(b)
 	}
-	saved := Done
-	defer func() { Done = saved }()
-	Done.Err = nil
+	saved, savedText := Done, text
+	defer func() { Done, text = saved, savedText }() // the files are unmapped: Release must not see them
+	Done.Err, text.n = nil, 0
 	populate(paths[0], 0, make([]byte, 64<<10))
 	if Done.Err != nil {
 		t.Skipf("madvise: %v", Done.Err)
@@ -113,5 +114,18 @@ func TestPopulateCode(t *testing.T) {
 		if i == 1 && rss == size {
 			t.Errorf("another file's code, never touched: all %d bytes resident, want fewer (the check could not fail)", size)
 		}
+	}
+	if text.n != 1 {
+		t.Fatalf("populate kept %d ranges for Release, want the program's 1", text.n)
+	}
+	Release()
+	if _, rss := smapsRss(t, uintptr(unsafe.Pointer(&maps[0][0]))); rss != 0 {
+		t.Errorf("after Release the program's code keeps %d bytes resident, want 0 (nothing touched it since)", rss)
+	}
+	if text.n != 0 {
+		t.Errorf("Release left %d ranges to release again", text.n)
+	}
+	if maps[0][len(data)-1] != 0xc3 {
+		t.Errorf("after Release the code reads %#x, want the file's 0xc3", maps[0][len(data)-1])
 	}
 }
