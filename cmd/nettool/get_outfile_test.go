@@ -294,3 +294,70 @@ func TestGetOutFileReadOnly(t *testing.T) {
 		t.Fatalf("FILE holds %q", b)
 	}
 }
+
+// A body replacing an existing file has its write-out started every
+// getWriteOutStep bytes, over the ranges written since the last start, on
+// the filesystems that write the new file out at the rename anyway; a new
+// file never does, and the bytes that land are the body's either way.
+func TestGetOutFileWriteOut(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.bin")
+	if err := os.WriteFile(old, []byte("old\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	o, err := getOpenOut(context.Background(), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o.writeOut != nil, getWritesOutOnReplace(dir); got != want {
+		t.Fatalf("replacing a file in %s: write-out set %v, want %v", dir, got, want)
+	}
+	type span struct{ off, n int64 }
+	var spans []span
+	var real []error
+	o.writeOut = func(fd uintptr, off, n int64) error {
+		spans = append(spans, span{off, n})
+		// The real call, on the real file: it must take these arguments.
+		real = append(real, getStartWriteOut(fd, off, n))
+		return nil
+	}
+	chunk := make([]byte, 300<<10) // not a divisor of the step
+	var body []byte
+	for i := 0; len(body) < 2*getWriteOutStep+len(chunk); i++ {
+		for j := range chunk {
+			chunk[j] = byte(i + j)
+		}
+		if n, err := o.Write(chunk); n != len(chunk) || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+		body = append(body, chunk...)
+	}
+	if err := o.commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(old); err != nil || string(got) != string(body) {
+		t.Fatalf("FILE holds %d bytes (%v), want the %d-byte body", len(got), err, len(body))
+	}
+	if st, err := os.Stat(old); err != nil || st.Mode().Perm() != 0o640 {
+		t.Fatalf("mode after replace: %v %v", st.Mode(), err)
+	}
+	steps := int64(len(chunk)) * ((getWriteOutStep + int64(len(chunk)) - 1) / int64(len(chunk)))
+	if len(spans) != 2 || spans[0] != (span{0, steps}) || spans[1] != (span{steps, steps}) {
+		t.Fatalf("write-out started over %v, want [{0 %d} {%d %d}]", spans, steps, steps, steps)
+	}
+	for _, err := range real {
+		if err != nil {
+			t.Fatalf("sync_file_range: %v", err)
+		}
+	}
+
+	fresh := filepath.Join(dir, "new.bin")
+	o, err = getOpenOut(context.Background(), fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.abort()
+	if o.writeOut != nil {
+		t.Fatal("a new file has its write-out started")
+	}
+}
