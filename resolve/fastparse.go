@@ -152,7 +152,9 @@ func readRR(buf []byte, off int, additional bool, known *nameSet, store *EDNS, e
 		}
 		rec.Data, rec.kind = ip.String(), kindAddress
 	case dns.TypeCNAME, dns.TypeNS, dns.TypePTR:
-		target, next, ok := readName(buf, off, known)
+		// A name in the data is read from the message up to the record's
+		// end, as miekg reads it: a pointer past the record is malformed.
+		target, next, ok := readName(buf[:end], off, known)
 		if !ok || next != end || target == "" {
 			return Record{}, 0, false, false
 		}
@@ -165,7 +167,7 @@ func readRR(buf []byte, off int, additional bool, known *nameSet, store *EDNS, e
 			return Record{}, 0, false, false
 		}
 		pref := binary.BigEndian.Uint16(buf[off:])
-		exch, next, ok := readName(buf, off+2, known)
+		exch, next, ok := readName(buf[:end], off+2, known)
 		if !ok || next != end {
 			return Record{}, 0, false, false
 		}
