@@ -543,6 +543,7 @@ type udpSock struct {
 	server  Server
 	label   string // server.String(), made once
 	results *resultPool
+	cache   *internCache // the receiver's
 	addr    string
 	mask    uint16
 	mu      sync.Mutex
@@ -632,7 +633,7 @@ func runUDPBatch(ctx context.Context, o BatchOptions, lim *rate.Limiter, items <
 		}
 		_ = conn.SetReadBuffer(4 << 20)
 		_ = conn.SetWriteBuffer(4 << 20)
-		s := &udpSock{conn: conn, server: srv, label: srv.String(), results: &em.results, addr: addr, mask: mask, slots: make([]udpSlot, per), free: make(chan int, per)}
+		s := &udpSock{conn: conn, server: srv, label: srv.String(), results: &em.results, cache: newInternCache(), addr: addr, mask: mask, slots: make([]udpSlot, per), free: make(chan int, per)}
 		for j := 0; j < per; j++ {
 			s.free <- j
 		}
@@ -881,7 +882,7 @@ func (s *udpSock) handle(buf []byte, emit func(*Result), fallback func(*udpSock,
 	trunc := buf[2]&0x80 != 0 && buf[2]&0x02 != 0
 	res := s.result(it, start)
 	res.Tries = tries
-	if trunc || !fastParse(buf, id, it.name, it.qtype, it.class, res, now.Sub(sent)) {
+	if trunc || !fastParse(buf, id, it.name, it.qtype, it.class, res, now.Sub(sent), s.cache) {
 		m, bad, uerr := unpackReply(buf)
 		if uerr != nil && !trunc {
 			return // garbage: keep waiting for the real reply

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net"
 	"strconv"
 	"time"
@@ -29,7 +30,8 @@ const (
 // fastParse reads reply buf to the query (id, name, qtype, qclass). ok is
 // false when the reply is not the simple kind or not a reply to the query:
 // the caller then takes the miekg path, which decides.
-func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Result, rtt time.Duration) bool {
+// cache (nil for none) keeps names and addresses from earlier replies.
+func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Result, rtt time.Duration, cache *internCache) bool {
 	if len(buf) < 12 || binary.BigEndian.Uint16(buf) != id {
 		return false
 	}
@@ -44,7 +46,7 @@ func fastParse(buf []byte, id uint16, name string, qtype, qclass uint16, res *Re
 	// Names repeat within a reply (the question's in the answer, a CNAME's
 	// target as the next owner, an MX exchange in the glue): each one is
 	// made into a string once.
-	known := nameSet{s: [4]string{name}, n: 1}
+	known := nameSet{s: [4]string{name}, n: 1, cache: cache}
 	qname, off, ok := readName(buf, 12, &known)
 	if !ok || off+4 > len(buf) || !matchQuestion(name, qtype, qclass, qname, binary.BigEndian.Uint16(buf[off:]), binary.BigEndian.Uint16(buf[off+2:])) {
 		return false
@@ -144,13 +146,12 @@ func readRR(buf []byte, off int, additional bool, known *nameSet, store *EDNS, e
 		if rdlen != 4 {
 			return Record{}, 0, false, false
 		}
-		rec.Data, rec.kind = net.IP(buf[off:end]).String(), kindAddress
+		rec.Data, rec.kind = known.cache.addr(buf[off:end]), kindAddress
 	case dns.TypeAAAA:
-		ip := net.IP(buf[off:end])
-		if rdlen != 16 || ip.To4() != nil {
+		if rdlen != 16 || net.IP(buf[off:end]).To4() != nil {
 			return Record{}, 0, false, false
 		}
-		rec.Data, rec.kind = ip.String(), kindAddress
+		rec.Data, rec.kind = known.cache.addr(buf[off:end]), kindAddress
 	case dns.TypeCNAME, dns.TypeNS, dns.TypePTR:
 		// A name in the data is read from the message up to the record's
 		// end, as miekg reads it: a pointer past the record is malformed.
@@ -171,7 +172,9 @@ func readRR(buf []byte, off int, additional bool, known *nameSet, store *EDNS, e
 		if !ok || next != end {
 			return Record{}, 0, false, false
 		}
-		rec.Data, rec.kind, rec.pref, rec.aux = strconv.Itoa(int(pref))+" "+exch, kindMX, pref, exch
+		var data [5 + 1 + 255]byte // "65535 " and the longest name
+		rec.Data = known.cache.name(append(append(strconv.AppendUint(data[:0], uint64(pref), 10), ' '), exch...))
+		rec.kind, rec.pref, rec.aux = kindMX, pref, exch
 	default:
 		return Record{}, 0, false, false
 	}
@@ -229,24 +232,77 @@ func readName(buf []byte, off int, known *nameSet) (string, int, bool) {
 	}
 }
 
-// nameSet holds the first few names read from one reply.
+// nameSet holds the first few names read from one reply, and the cache of
+// earlier replies' names (nil for none).
 type nameSet struct {
-	s [4]string
-	n int
+	s     [4]string
+	n     int
+	cache *internCache
 }
 
 // string returns b as a string: one of the set's when it is there byte for
-// byte, else a new one, which the set keeps while it has room.
+// byte, else the cache's, else a new one, which the set keeps while it has
+// room.
 func (k *nameSet) string(b []byte) string {
 	for _, s := range k.s[:k.n] {
 		if s == string(b) {
 			return s
 		}
 	}
-	s := string(b)
+	s := k.cache.name(b)
 	if k.n < len(k.s) {
 		k.s[k.n] = s
 		k.n++
 	}
 	return s
+}
+
+// internCache keeps the strings made from the names and addresses of
+// recent replies on one socket, so the ones that recur (a zone's apex and
+// name servers in every authority and additional section, the addresses
+// of those servers, answers shared by many names) are made once. It is
+// direct-mapped: a slot holds the last string hashed to it, and a string is
+// only ever taken for bytes equal to its own, so a collision costs a new
+// string, never a wrong one. Strings are immutable, so results keep them
+// after the slot moves on. One goroutine uses a cache (the socket's
+// receiver); the methods take a nil cache, which keeps nothing.
+type internCache struct {
+	seed  maphash.Seed
+	names [internSlots]string
+	addrs [internSlots]addrSlot
+}
+
+const internSlots = 256
+
+type addrSlot struct {
+	key [16]byte
+	n   uint8 // 4 or 16; 0 for an empty slot
+	s   string
+}
+
+func newInternCache() *internCache { return &internCache{seed: maphash.MakeSeed()} }
+
+// name returns b (a name, or an MX record's data) as a string.
+func (c *internCache) name(b []byte) string {
+	if c == nil {
+		return string(b)
+	}
+	slot := &c.names[maphash.Bytes(c.seed, b)%internSlots]
+	if *slot != string(b) {
+		*slot = string(b)
+	}
+	return *slot
+}
+
+// addr returns the 4- or 16-byte address b in presentation form.
+func (c *internCache) addr(b []byte) string {
+	if c == nil {
+		return net.IP(b).String()
+	}
+	slot := &c.addrs[maphash.Bytes(c.seed, b)%internSlots]
+	if int(slot.n) != len(b) || string(slot.key[:slot.n]) != string(b) {
+		slot.n = uint8(copy(slot.key[:], b))
+		slot.s = net.IP(b).String()
+	}
+	return slot.s
 }

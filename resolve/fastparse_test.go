@@ -2,8 +2,11 @@ package resolve
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -18,9 +21,11 @@ func fastAndSlow(b []byte) (fast, slow *Result, fastOK, slowOK bool) {
 	id := uint16(b[0])<<8 | uint16(b[1])
 	// The fast path reads into a recycled result, as the batch does: what
 	// the last reply left in it must not show.
-	fast = startResult(usedResult(), it, "127.0.0.1:53", time.Unix(1, 0).UTC())
+	// So does the socket's cache, which the used result's reply filled.
+	cache := newInternCache()
+	fast = startResult(usedResult(cache), it, "127.0.0.1:53", time.Unix(1, 0).UTC())
 	slow = startResult(nil, it, "127.0.0.1:53", time.Unix(1, 0).UTC())
-	fastOK = fastParse(b, id, name, dns.TypeA, dns.ClassINET, fast, time.Millisecond)
+	fastOK = fastParse(b, id, name, dns.TypeA, dns.ClassINET, fast, time.Millisecond, cache)
 	m := new(dns.Msg)
 	if m.Unpack(b) == nil && answers(m, id, name, dns.TypeA, dns.ClassINET) && !m.Truncated {
 		slowOK = true
@@ -31,7 +36,7 @@ func fastAndSlow(b []byte) (fast, slow *Result, fastOK, slowOK bool) {
 
 // usedResult is a result as the batch leaves it after Emit: filled from a
 // reply with records in every section and an OPT record, then failed.
-func usedResult() *Result {
+func usedResult(cache *internCache) *Result {
 	m := new(dns.Msg)
 	m.SetQuestion("other.example.test.", dns.TypeMX)
 	m.Response, m.Authoritative = true, true
@@ -48,7 +53,7 @@ func usedResult() *Result {
 		panic(err)
 	}
 	r := startResult(nil, batchItem{name: "other.example.test.", qtype: dns.TypeMX, class: dns.ClassINET}, "192.0.2.1:53", time.Unix(2, 0).UTC())
-	if !fastParse(b, m.Id, "other.example.test.", dns.TypeMX, dns.ClassINET, r, time.Second) || r.EDNS == nil || len(r.recs) != 4 {
+	if !fastParse(b, m.Id, "other.example.test.", dns.TypeMX, dns.ClassINET, r, time.Second, cache) || r.EDNS == nil || len(r.recs) != 4 {
 		panic("the fast path did not read the used result's reply")
 	}
 	r.InputName, r.TCPFallback, r.Tries, r.Malformed = "other", true, 3, "bad"
@@ -142,4 +147,40 @@ func FuzzFastParse(f *testing.F) {
 			t.Fatalf("differ on %x:\nfast %s\nslow %s", b, fs, ss)
 		}
 	})
+}
+
+// The socket's cache gives back, for any bytes, a string equal to them
+// (whatever else hashed to the same slot), and the same string again for
+// bytes it has just seen; a nil cache keeps nothing.
+func TestInternCache(t *testing.T) {
+	c := newInternCache()
+	var nilCache *internCache
+	for round := 0; round < 2; round++ {
+		for i := 0; i < 4*internSlots; i++ {
+			name := fmt.Sprintf("h%d.example.test.", i)
+			if got := c.name([]byte(name)); got != name {
+				t.Fatalf("name(%q) = %q", name, got)
+			}
+			if again := c.name([]byte(name)); unsafe.StringData(again) != unsafe.StringData(c.name([]byte(name))) || again != name {
+				t.Fatalf("name(%q) twice: a new string each time", name)
+			}
+			v4 := []byte{192, 0, byte(i >> 8), byte(i)}
+			v6 := net.ParseIP(fmt.Sprintf("2001:db8::c000:%x", i)) // its last four bytes may equal v4
+			for _, b := range [][]byte{v4, v6} {
+				want := net.IP(b).String()
+				if got := c.addr(b); got != want {
+					t.Fatalf("addr(%v) = %q, want %q", b, got, want)
+				}
+				if unsafe.StringData(c.addr(b)) != unsafe.StringData(c.addr(b)) {
+					t.Fatalf("addr(%v) twice: a new string each time", b)
+				}
+				if got := nilCache.addr(b); got != want {
+					t.Fatalf("nil cache: addr(%v) = %q", b, got)
+				}
+			}
+			if got := nilCache.name([]byte(name)); got != name {
+				t.Fatalf("nil cache: name(%q) = %q", name, got)
+			}
+		}
+	}
 }
