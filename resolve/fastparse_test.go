@@ -171,7 +171,8 @@ func TestInternCache(t *testing.T) {
 				if got := c.addr(b); got != want {
 					t.Fatalf("addr(%v) = %q, want %q", b, got, want)
 				}
-				if unsafe.StringData(c.addr(b)) != unsafe.StringData(c.addr(b)) {
+				first, second := c.addr(b), c.addr(b)
+				if unsafe.StringData(first) != unsafe.StringData(second) {
 					t.Fatalf("addr(%v) twice: a new string each time", b)
 				}
 				if got := nilCache.addr(b); got != want {
