@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -836,13 +835,16 @@ func (s *udpSock) receive(o BatchOptions, emit func(*Result), fallback func(*udp
 		size = DefaultUDPSize
 	}
 	size = min(size+512, maxMsg)
-	bc := s.batch()
-	msgs := make([]ipv4.Message, ioBatch)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, size)}
+	bufs := make([][]byte, ioBatch)
+	for i := range bufs {
+		bufs[i] = make([]byte, size)
+	}
+	r, err := newMmsgReader(s.conn, bufs)
+	if err != nil {
+		return // not a socket: the sweeper times every query out
 	}
 	for {
-		n, err := bc.ReadBatch(msgs, 0)
+		n, err := r.next()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -850,10 +852,10 @@ func (s *udpSock) receive(o BatchOptions, emit func(*Result), fallback func(*udp
 			continue // ICMP port unreachable and the like: the sweeper times the query out
 		}
 		for i := 0; i < n; i++ {
-			if msgs[i].Flags&syscall.MSG_TRUNC != 0 {
+			if r.trunc(i) {
 				continue // bigger than we asked for: not a reply to us
 			}
-			s.handle(msgs[i].Buffers[0][:msgs[i].N], emit, fallback)
+			s.handle(bufs[i][:r.size(i)], emit, fallback)
 		}
 	}
 }

@@ -1,0 +1,68 @@
+package resolve
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"testing"
+	"time"
+)
+
+// The batch's reader returns each datagram whole, in order, says which
+// ones did not fit their buffer, and ends with net.ErrClosed.
+func TestMmsgReader(t *testing.T) {
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	c, err := net.DialUDP("udp", nil, peer.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bufs := [][]byte{make([]byte, 64), make([]byte, 64), make([]byte, 64)}
+	r, err := newMmsgReader(c, bufs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := [][]byte{
+		bytes.Repeat([]byte{1}, 12),
+		bytes.Repeat([]byte{2}, 100), // longer than its buffer
+		{},
+		bytes.Repeat([]byte{4}, 64),
+		bytes.Repeat([]byte{5}, 3),
+	}
+	for _, b := range sent {
+		if _, err := peer.WriteToUDP(b, c.LocalAddr().(*net.UDPAddr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for got < len(sent) {
+		n, err := r.next()
+		if err != nil {
+			t.Fatalf("after %d datagrams: %v", got, err)
+		}
+		if n < 1 || n > len(bufs) {
+			t.Fatalf("next() = %d datagrams, want 1..%d", n, len(bufs))
+		}
+		for i := 0; i < n; i++ {
+			want := sent[got]
+			trunc := len(want) > len(bufs[i])
+			if r.trunc(i) != trunc {
+				t.Errorf("datagram %d (%d bytes): trunc %v, want %v", got, len(want), r.trunc(i), trunc)
+			}
+			if !trunc && !bytes.Equal(bufs[i][:r.size(i)], want) {
+				t.Errorf("datagram %d: read % x, want % x", got, bufs[i][:r.size(i)], want)
+			}
+			got++
+		}
+	}
+	c.Close()
+	if _, err := r.next(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("after Close, next() error = %v, want net.ErrClosed", err)
+	}
+}
