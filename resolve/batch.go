@@ -16,8 +16,6 @@ import (
 	"unsafe"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/time/rate"
 
 	"github.com/nettool/nettool/probe"
@@ -727,34 +725,22 @@ func (s *udpSock) result(it batchItem, start time.Time) *Result {
 // ioBatch is how many datagrams one sendmmsg or recvmmsg moves at most.
 const ioBatch = 32
 
-// batchConn is the recvmmsg/sendmmsg view of a UDP socket.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
-func (s *udpSock) batch() batchConn {
-	if ua, ok := s.conn.RemoteAddr().(*net.UDPAddr); ok && ua.IP.To4() == nil {
-		return ipv6.NewPacketConn(s.conn)
-	}
-	return ipv4.NewPacketConn(s.conn)
-}
-
 // send takes lines and sends their queries, several per sendmmsg when lines
 // are waiting. A query's slot is filled before it goes out, so a reply
 // always finds it.
 func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, tmpl queryTemplate, items <-chan []batchItem, free chan []batchItem, st *BatchStats, inflight *sync.WaitGroup, emit func(*Result)) {
-	bc := s.batch()
-	msgs := make([]ipv4.Message, ioBatch)
 	bufs := make([][]byte, ioBatch)
 	for i := range bufs {
 		bufs[i] = make([]byte, 0, 512)
-		msgs[i].Buffers = make([][]byte, 1)
+	}
+	mw, err := newMmsgWriter(s.conn, ioBatch)
+	if err != nil {
+		return // not a socket: nothing goes out, as when every send fails
 	}
 	n := 0
 	flush := func() {
 		for off := 0; off < n; {
-			w, err := bc.WriteBatch(msgs[off:n], 0)
+			w, err := mw.send(bufs[off:n])
 			if err != nil || w <= 0 {
 				// Left in their slots: the sweeper retries them, then gives up.
 				break
@@ -798,7 +784,6 @@ func (s *udpSock) send(ctx context.Context, o BatchOptions, lim *rate.Limiter, t
 			return
 		}
 		bufs[n] = pkt
-		msgs[n].Buffers[0] = pkt
 		now := time.Now()
 		s.mu.Lock()
 		sl := &s.slots[idx]

@@ -66,3 +66,52 @@ func TestMmsgReader(t *testing.T) {
 		t.Errorf("after Close, next() error = %v, want net.ErrClosed", err)
 	}
 }
+
+// The batch's writer sends each packet whole and in order, at most its
+// size per call, and says how many went.
+func TestMmsgWriter(t *testing.T) {
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	c, err := net.DialUDP("udp", nil, peer.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w, err := newMmsgWriter(c, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkts [][]byte
+	for i := 0; i < 10; i++ {
+		pkts = append(pkts, bytes.Repeat([]byte{byte(i)}, 1+i*50))
+	}
+	for off := 0; off < len(pkts); {
+		n, err := w.send(pkts[off:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 1 || n > 4 {
+			t.Fatalf("send(%d packets) = %d, want 1..4", len(pkts)-off, n)
+		}
+		off += n
+	}
+	if err := peer.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1024)
+	for i, want := range pkts {
+		n, from, err := peer.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("packet %d: %v", i, err)
+		}
+		if from.Port != c.LocalAddr().(*net.UDPAddr).Port {
+			t.Errorf("packet %d from %v, want %v", i, from, c.LocalAddr())
+		}
+		if !bytes.Equal(buf[:n], want) {
+			t.Errorf("packet %d: got %d bytes of %x, want %d of %x", i, n, buf[:1], len(want), want[:1])
+		}
+	}
+}
