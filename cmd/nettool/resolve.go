@@ -654,12 +654,13 @@ func resolvePrintComparison(p *output.Printer, results []*resolve.Result) {
 
 // Batch.
 
-// batchGCPercent is the GOGC of a batch. Its garbage is small (~94 bytes
-// and 3 allocations a query), so collecting twice as often as Go's default
-// costs no measurable CPU and keeps the heap near its live size: peak RSS
+// batchGCPercent is the GOGC of a batch. Its garbage is small (~32 bytes
+// and 1.1 allocations a query), so collecting twice as often as Go's
+// default costs little CPU and keeps the heap near its live size: peak RSS
 // of a million names 15.4-15.8 MB at GOGC=100 against 13.2-13.5 MB at 50,
-// with user CPU 4.8-5.1 s against 4.3-4.7 s (/usr/bin/time, alternating
-// runs against nsd). A higher GOGC (400 until 2026-12-02) took it to 28 MB.
+// user CPU within the runs' noise (4.8-5.1 s against 4.3-4.7 s; measured
+// at 94 bytes a query, /usr/bin/time, alternating runs against nsd). A
+// higher GOGC (400 until 2026-12-02) took it to 28 MB.
 const batchGCPercent = 50
 
 // batchGC sets the batch's GOGC unless the user chose one in the
