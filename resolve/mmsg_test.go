@@ -8,18 +8,27 @@ import (
 	"time"
 )
 
-// The batch's reader returns each datagram whole, in order, says which
-// ones did not fit their buffer, and ends with net.ErrClosed.
-func TestMmsgReader(t *testing.T) {
+// connectedUDP returns a socket on loopback and one connected to it; both
+// are closed when the test ends.
+func connectedUDP(t *testing.T) (peer, c *net.UDPConn) {
+	t.Helper()
 	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer peer.Close()
-	c, err := net.DialUDP("udp", nil, peer.LocalAddr().(*net.UDPAddr))
+	t.Cleanup(func() { peer.Close() })
+	c, err = net.DialUDP("udp", nil, peer.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
+	return peer, c
+}
+
+// The batch's reader returns each datagram whole, in order, says which
+// ones did not fit their buffer, and ends with net.ErrClosed.
+func TestMmsgReader(t *testing.T) {
+	peer, c := connectedUDP(t)
 	bufs := [][]byte{make([]byte, 64), make([]byte, 64), make([]byte, 64)}
 	r, err := newMmsgReader(c, bufs)
 	if err != nil {
@@ -70,16 +79,7 @@ func TestMmsgReader(t *testing.T) {
 // The batch's writer sends each packet whole and in order, at most its
 // size per call, and says how many went.
 func TestMmsgWriter(t *testing.T) {
-	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	c, err := net.DialUDP("udp", nil, peer.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	peer, c := connectedUDP(t)
 	w, err := newMmsgWriter(c, 4)
 	if err != nil {
 		t.Fatal(err)
