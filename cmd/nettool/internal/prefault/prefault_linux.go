@@ -2,10 +2,7 @@
 
 package prefault
 
-import (
-	"syscall"
-	"unsafe"
-)
+import "unsafe"
 
 const (
 	madvPopulateRead  = 22 // MADV_POPULATE_READ, Linux 5.14
@@ -26,8 +23,8 @@ func run(heapAddr uintptr) {
 	// larger frame would make it grow (a copy, more pages touched).
 	buf := make([]byte, 12<<10)
 	exe := buf[:4096]
-	n, err := syscall.Readlink("/proc/self/exe", exe)
-	if err != nil || n <= 0 || n == len(exe) {
+	n, e := sys(sysReadlinkat, atFDCWD, cstr("/proc/self/exe\x00"), uintptr(unsafe.Pointer(&exe[0])), uintptr(len(exe)))
+	if e != 0 || n == 0 || n >= uintptr(len(exe)) {
 		n = 0
 	}
 	populate(string(exe[:n]), heapAddr, buf[4096:])
@@ -36,7 +33,7 @@ func run(heapAddr uintptr) {
 // populate maps in the executable mappings of the file exe and heapBytes of
 // the heap at heapAddr, reading /proc/self/maps into maps.
 func populate(exe string, heapAddr uintptr, maps []byte) {
-	m := readFile("/proc/self/maps", maps)
+	m := readFile("/proc/self/maps\x00", maps)
 	if m == len(maps) {
 		// The last line may be cut short: keep whole lines only.
 		for m > 0 && maps[m-1] != '\n' {
@@ -64,10 +61,17 @@ func populate(exe string, heapAddr uintptr, maps []byte) {
 }
 
 // dontNeed drops r from the page tables (MADV_DONTNEED).
-func dontNeed(r region) { madvise(r, syscall.MADV_DONTNEED) }
+func dontNeed(r region) { madvise(r, madvDontNeed) }
 
 func madvise(r region, advice uintptr) bool {
-	_, _, e := syscall.Syscall(syscall.SYS_MADVISE, r.lo, r.hi-r.lo, advice)
+	var e errno
+	for {
+		// A signal can cut a populate short (EINTR); the pages mapped so
+		// far stay, and the call goes on from there when repeated.
+		if _, e = sys(sysMadvise, r.lo, r.hi-r.lo, advice, 0); e != eintr {
+			break
+		}
+	}
 	if e != 0 {
 		if Done.Err == nil {
 			Done.Err = e
@@ -78,22 +82,23 @@ func madvise(r region, advice uintptr) bool {
 }
 
 // readFile reads path into buf, as much as fits, and returns the length.
+// path ends in a NUL.
 func readFile(path string, buf []byte) int {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
+	fd, e := sys(sysOpenat, atFDCWD, cstr(path), oRDONLY|oCLOEXEC, 0)
+	if e != 0 {
 		return 0
 	}
-	defer syscall.Close(fd)
+	defer sys(sysClose, fd, 0, 0, 0)
 	m := 0
 	for m < len(buf) {
-		k, err := syscall.Read(fd, buf[m:])
-		if err == syscall.EINTR {
+		k, e := sys(sysRead, fd, uintptr(unsafe.Pointer(&buf[m])), uintptr(len(buf)-m), 0)
+		if e == eintr {
 			continue
 		}
-		if err != nil || k <= 0 {
+		if e != 0 || k == 0 {
 			break
 		}
-		m += k
+		m += int(k)
 	}
 	return m
 }

@@ -129,3 +129,11 @@ func TestPopulateCode(t *testing.T) {
 		t.Errorf("after Release the code reads %#x, want the file's 0xc3", maps[0][len(data)-1])
 	}
 }
+
+func TestErrnoText(t *testing.T) {
+	for e, want := range map[errno]string{0: "errno 0", 4: "errno 4", 22: "errno 22", 4095: "errno 4095"} {
+		if got := e.Error(); got != want {
+			t.Errorf("errno(%d).Error() = %q, want %q", uintptr(e), got, want)
+		}
+	}
+}
