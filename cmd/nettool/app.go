@@ -7,17 +7,16 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nettool/nettool/cmd/nettool/internal/interrupt"
 	"github.com/nettool/nettool/probe/output"
 )
 
@@ -609,7 +608,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	ctx, cancelWrite := context.WithCancelCause(ctx)
 	defer cancelWrite(nil)
 	out := output.NewCheckedWriter(stdout, func(err error) { cancelWrite(&writeError{err}) })
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(ctx)
 	defer stop()
 	// The first Ctrl-C asks the command to stop and print what it measured;
 	// a second one kills nettool, as the default handler does.

@@ -30,12 +30,20 @@ func TestMain(m *testing.M) {
 	// No goroutine outlives the commands run in-process (os/signal's own
 	// loop is the runtime's, started by the first Notify).
 	if code == 0 {
-		if err := goleak.Find(goleak.IgnoreTopFunction("os/signal.signal_recv"), goleak.IgnoreTopFunction("os/signal.loop")); err != nil {
+		if err := goleak.Find(leakOpts...); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
 			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+// leakOpts are the goroutines that outlive the commands by design:
+// os/signal's loop and the interrupt package's, both started once.
+var leakOpts = []goleak.Option{
+	goleak.IgnoreTopFunction("os/signal.signal_recv"),
+	goleak.IgnoreTopFunction("os/signal.loop"),
+	goleak.IgnoreAnyFunction("github.com/nettool/nettool/cmd/nettool/internal/interrupt.init.0.func1"),
 }
 
 // nettoolBinary builds the real binary once per test run, for tests that

@@ -17,7 +17,7 @@ func getFullQueue(t *testing.T) string { return probetest.FullQueue(t) }
 // stderr that says timeout; the deadlines are short and explicit, and what
 // is asserted is the outcome, not the time taken.
 func TestGetSilentPeers(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the servers stop
+	t.Cleanup(func() { goleak.VerifyNone(t, leakOpts...) }) // runs last, after the servers stop
 	stop := make(chan struct{})
 	defer close(stop)
 	silent := getRawServer(t, func(c net.Conn) { <-stop })

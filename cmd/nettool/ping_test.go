@@ -30,10 +30,6 @@ import (
 	"github.com/nettool/nettool/probe/probetest"
 )
 
-// pingLeakOpts: goroutines that outlive a command by design (the signal
-// package's loop, started by the first signal.NotifyContext).
-var pingLeakOpts = []goleak.Option{goleak.IgnoreTopFunction("os/signal.signal_recv"), goleak.IgnoreTopFunction("os/signal.loop")}
-
 var pingUpdateGolden = flag.Bool("ping.update", false, "rewrite the ping golden files")
 
 // pingNeedICMP skips (or fails under NETTOOL_REQUIRE_PEERS=1) when this
@@ -50,7 +46,7 @@ func pingNeedICMP(t *testing.T) {
 var pingReplyRE = regexp.MustCompile(`^64 bytes from (\S+( \(\S+\))?): icmp_seq=(\d+) ttl=\d+ time=\d+\.\d{3} ms$`)
 
 func TestPingLoopbackText(t *testing.T) {
-	defer goleak.VerifyNone(t, pingLeakOpts...)
+	defer goleak.VerifyNone(t, leakOpts...)
 	pingNeedICMP(t)
 	out, errOut, code := runCLI(t, "ping", "127.0.0.1", "-c", "3", "-i", "0.05")
 	if code != 0 || errOut != "" {
@@ -91,7 +87,7 @@ func TestPingQuietPrintsSummaryOnly(t *testing.T) {
 // Several 127.x hosts and a name at once: every reply goes to its host, one
 // summary row each.
 func TestPingMultiHostLoopback(t *testing.T) {
-	defer goleak.VerifyNone(t, pingLeakOpts...)
+	defer goleak.VerifyNone(t, leakOpts...)
 	pingNeedICMP(t)
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.1.7", "127.1.2.3", "localhost"}
 	out, errOut, code := runCLI(t, append([]string{"ping", "-c", "3", "-i", "0.02", "-4", "-o", "jsonl"}, hosts...)...)
@@ -788,7 +784,7 @@ send failed to example.test (192.0.2.7): icmp_seq=5 sendto: network is unreachab
 }
 
 func TestPingHostFile(t *testing.T) {
-	defer goleak.VerifyNone(t, pingLeakOpts...)
+	defer goleak.VerifyNone(t, leakOpts...)
 	pingNeedICMP(t)
 	dir := t.TempDir()
 	f := filepath.Join(dir, "hosts")

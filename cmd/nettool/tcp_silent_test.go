@@ -18,7 +18,7 @@ func tcpSilentServer(t *testing.T) string {
 // --read-timeout (short and explicit here): a handshake that never completes
 // is a failure (exit 1), a quiet server after --send or --banner is not.
 func TestTCPSilentServer(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the servers stop
+	t.Cleanup(func() { goleak.VerifyNone(t, leakOpts...) }) // runs last, after the servers stop
 	addr := tcpSilentServer(t)
 	out, errs, code := runCLI(t, "tcp", addr, "--tls", "--read-timeout", "200ms")
 	if code != 1 || !strings.Contains(out, "tls: handshake failed after") || !strings.Contains(out, "timeout") {
