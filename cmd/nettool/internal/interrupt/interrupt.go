@@ -33,7 +33,7 @@ var (
 	sigs      = make(chan os.Signal, 1)
 
 	mu        sync.Mutex
-	notifying bool                          // signal.Notify(sigs, caught...) is in effect
+	notifying bool                            // signal.Notify(sigs, caught...) is in effect
 	runs      = map[*int]context.CancelFunc{} // the commands in progress, by a key of their own
 )
 
