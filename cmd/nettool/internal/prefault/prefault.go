@@ -49,14 +49,14 @@ const stackPad = 8 << 10
 //go:noinline
 func growStack() {
 	var pad [stackPad]byte
-	padSink = pad[padIndex]
+	keep(&pad)
 }
 
-// padSink and padIndex keep growStack's frame from being optimised away.
-var (
-	padSink  byte
-	padIndex int
-)
+// keep takes the address of growStack's frame, so the compiler cannot
+// drop it; it does nothing with it, so the frame stays on the stack.
+//
+//go:noinline
+func keep(*[stackPad]byte) {}
 
 // Done records what init mapped in, for the tests: the code's bytes and
 // the heap's, and the error of the first call that failed.
