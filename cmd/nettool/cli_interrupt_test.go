@@ -18,10 +18,10 @@ import (
 
 // TestCtrlCEndsBlockedInputReads: a FIFO whose writer stays silent blocks
 // the read of ping --file, resolve -f and --cacert; the first Ctrl-C ends
-// it (exit 130), whatever file it is.
+// it (exit 130), whatever file it is, and so does a SIGTERM.
 func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 	bin := nettoolBinary(t)
-	for _, args := range [][]string{
+	for i, args := range [][]string{
 		{"ping", "--file", "FIFO"},
 		{"resolve", "-f", "FIFO", "@127.0.0.1:9"},
 		{"resolve", "x.test", "--resolv-conf", "FIFO"},
@@ -30,7 +30,13 @@ func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 		{"serve", "dns", "--zone", "FIFO", "127.0.0.1:0"},
 		{"get", "http://127.0.0.1:9/", "--data-file", "FIFO"},
 	} {
-		t.Run(strings.Join(args[:2], "_"), func(t *testing.T) {
+		// The signals take turns over the cases, so both go through every
+		// kind of command's path.
+		sig, signame := os.Signal(os.Interrupt), "SIGINT"
+		if i%2 == 1 {
+			sig, signame = syscall.SIGTERM, "SIGTERM"
+		}
+		t.Run(strings.Join(args[:2], "_")+"_"+signame, func(t *testing.T) {
 			fifo := filepath.Join(t.TempDir(), "fifo")
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skipf("mkfifo: %v", err)
@@ -68,13 +74,13 @@ func TestCtrlCEndsBlockedInputReads(t *testing.T) {
 			case err := <-exited:
 				t.Fatalf("%q ended before reading the FIFO: %v, stderr %q", full, err, errb.String())
 			}
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
 			err := <-exited
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted || ctx.Err() != nil {
-				t.Errorf("%q: %v (want exit 130 at the first Ctrl-C), stderr %q", full, err, errb.String())
+				t.Errorf("%q: %v (want exit 130 at the first %s), stderr %q", full, err, signame, errb.String())
 			}
 		})
 	}

@@ -15,6 +15,11 @@
 // Between two commands (the tests run many in one process) or before the
 // first, a signal gets what the default handler does: the package resets
 // the signal and sends it to the process again.
+//
+// A signal that was ignored when nettool started (SIGINT for a job that sh
+// starts in the background with &) stays ignored, as POSIX asks of
+// programs that catch it: os/signal's Notify would otherwise un-ignore it,
+// and the Ctrl-C meant for the script would stop its background nettool.
 package interrupt
 
 import (
@@ -25,8 +30,12 @@ import (
 	"syscall"
 )
 
-// caught are the signals that end a command.
-var caught = []os.Signal{os.Interrupt, syscall.SIGTERM}
+// handled are the signals that end a command, unless ignored at start.
+var handled = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// caught are those of handled that were not ignored when the process
+// started; set before installed is closed, read only after.
+var caught []os.Signal
 
 var (
 	installed = make(chan struct{})
@@ -39,15 +48,28 @@ var (
 
 func init() {
 	go func() {
-		signal.Notify(sigs, caught...)
+		for _, s := range handled {
+			if !signal.Ignored(s) {
+				caught = append(caught, s)
+			}
+		}
 		mu.Lock()
-		notifying = true
+		notify()
 		mu.Unlock()
 		close(installed)
 		for s := range sigs {
 			deliver(s)
 		}
 	}()
+}
+
+// notify catches the signals of caught, with mu held. Notify with no
+// signals would relay every signal, so with none to catch it does nothing.
+func notify() {
+	if len(caught) > 0 {
+		signal.Notify(sigs, caught...)
+	}
+	notifying = true
 }
 
 // deliver ends every command in progress and lets the next signal kill
@@ -81,16 +103,22 @@ func raise(s os.Signal) {
 // Context returns a context derived from parent that ends at the first
 // SIGINT or SIGTERM, and a function that releases it (as a cancel function
 // does: it ends the context too). It waits until the handler is installed.
+//
+// A parent that has already ended (a demo's step after Ctrl-C) gives an
+// ended context and leaves the handler as it is, so that the next Ctrl-C
+// still kills the process.
 func Context(parent context.Context) (context.Context, context.CancelFunc) {
 	<-installed
 	ctx, cancel := context.WithCancel(parent)
+	if parent.Err() != nil {
+		return ctx, cancel
+	}
 	key := new(int)
 	mu.Lock()
 	if !notifying {
 		// An earlier signal ended a command and stopped the handler (only
 		// where several commands run in one process).
-		signal.Notify(sigs, caught...)
-		notifying = true
+		notify()
 	}
 	runs[key] = cancel
 	mu.Unlock()

@@ -83,6 +83,29 @@ func TestHelperProcess(t *testing.T) {
 		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
 		<-ctx.Done()
 		fmt.Println("stopped")
+	case "cancelled": // after the signal, a command whose parent has ended (a demo's next step)
+		ctx, stop := Context(context.Background())
+		defer stop()
+		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+		<-ctx.Done()
+		fmt.Println("stopped")
+		_, stop2 := Context(ctx)
+		defer stop2()
+	case "ignored": // started with SIGINT ignored: SIGINT stays ignored, SIGTERM ends the command
+		fmt.Println("caught", caught)
+		ctx, stop := Context(context.Background())
+		defer stop()
+		// A signal ignored is dropped by kill itself; one caught would end
+		// the command and let the SIGTERM after it kill the process.
+		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+		<-ctx.Done()
+		fmt.Println("stopped")
+		_, stop2 := Context(context.Background())
+		defer stop2()
+		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+		fmt.Println("survived")
+		os.Exit(0)
 	}
 	syscall.Kill(syscall.Getpid(), syscall.SIGINT)
 	// The signal kills the process; if it does not, stdin is a pipe the
@@ -99,6 +122,7 @@ func TestSignalOutsideACommandKills(t *testing.T) {
 		{"idle", ""},
 		{"between", ""},
 		{"twice", "stopped\n"},
+		{"cancelled", "stopped\n"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -125,5 +149,27 @@ func TestSignalOutsideACommandKills(t *testing.T) {
 				t.Errorf("helper wrote %q before it died, want %q", got, tc.out)
 			}
 		})
+	}
+}
+
+// A job started with SIGINT ignored (sh's background jobs, a script's
+// `trap ” INT`) keeps it ignored, during a command as outside one; the
+// command still ends at SIGTERM.
+func TestIgnoredAtStartStaysIgnored(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skipf("no sh: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sh, "-c", `trap '' INT; exec "$0" -test.run='^TestHelperProcess$'`, os.Args[0])
+	cmd.Env = append(os.Environ(), "NETTOOL_INTERRUPT_HELPER=ignored")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil || ctx.Err() != nil {
+		t.Fatalf("helper: %v, stdout %q; want exit 0", err, out.String())
+	}
+	if got, want := out.String(), "caught [terminated]\nstopped\nsurvived\n"; got != want {
+		t.Errorf("helper wrote %q, want %q", got, want)
 	}
 }

@@ -16,7 +16,12 @@ import "unsafe"
 func rawSyscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2 uintptr, err errno)
 
 // sys makes a system call without telling the scheduler: each call here
-// is short (procfs and madvise on this process's own pages).
+// is short (procfs and madvise on this process's own pages). Its callers
+// pass pointers as uintptr; go:uintptrescapes keeps what they point to
+// alive and where it is (on the heap) until the call returns, as the
+// compiler does for syscall.Syscall itself.
+//
+//go:uintptrescapes
 func sys(trap, a1, a2, a3, a4 uintptr) (uintptr, errno) {
 	r1, _, e := rawSyscall6(trap, a1, a2, a3, a4, 0, 0)
 	return r1, e
