@@ -1,3 +1,7 @@
+//go:build !(386 || arm || mips || mipsle)
+
+// The sample maps hold 64-bit addresses.
+
 package prefault
 
 import (
