@@ -30,11 +30,9 @@ import (
 	"syscall"
 )
 
-// handled are the signals that end a command, unless ignored at start.
-var handled = []os.Signal{os.Interrupt, syscall.SIGTERM}
-
-// caught are those of handled that were not ignored when the process
-// started; set before installed is closed, read only after.
+// caught are the signals that end a command: SIGINT and SIGTERM, but for
+// one ignored when the process started; set before installed is closed,
+// read only after.
 var caught []os.Signal
 
 var (
@@ -48,7 +46,7 @@ var (
 
 func init() {
 	go func() {
-		for _, s := range handled {
+		for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 			if !signal.Ignored(s) {
 				caught = append(caught, s)
 			}

@@ -152,9 +152,9 @@ func TestSignalOutsideACommandKills(t *testing.T) {
 	}
 }
 
-// A job started with SIGINT ignored (sh's background jobs, a script's
-// `trap ” INT`) keeps it ignored, during a command as outside one; the
-// command still ends at SIGTERM.
+// A job started with SIGINT ignored (sh's background jobs, a script that
+// traps INT to an empty action) keeps it ignored, during a command as
+// outside one; the command still ends at SIGTERM.
 func TestIgnoredAtStartStaysIgnored(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {

@@ -40,9 +40,9 @@ const stackPad = 8 << 10
 
 // growStack grows the stack of the goroutine that runs the initialisers
 // and main (the program's first) to 16 KB in one step, while the stack
-// holds only a few frames. Left to grow as it goes, a single lookup (release build) grows
-// it three times (2 KB to 4, 8 and 16 KB, seen with a uprobe on
-// runtime.copystack), each time deep in a call chain: every copy walks all
+// holds only a few frames. Left to grow as it goes, a single lookup of the
+// release build grows it three times (2 KB to 4, 8 and 16 KB, seen with a
+// uprobe on runtime.copystack), each time deep in a call chain: every copy walks all
 // the frames on the stack, reading their stack maps out of the pclntab, a
 // part of the binary not yet touched, one page fault at a time.
 //
