@@ -3,7 +3,7 @@
 # figure, the peer tool's figure from the same run on the same machine, and
 # the ratio. Everything runs on loopback, bounded in time. Installs the peers
 # it needs (scripts/install-deps.sh). Usage: scripts/bench.sh [NAME...]
-# (NAME: a file under scripts/bench/, e.g. resolve, resolve-stream, resolve-trace,
+# (NAME: a file under scripts/bench/, e.g. resolve, resolve-stream, resolve-trace, start-floor,
 # serve-dns, serve-echo, ping, trace, tcp, get, myip, metrics). Results also go to
 # bench-results/latest.tsv.
 set -euo pipefail
