@@ -47,26 +47,24 @@ fi
 # under cmd/nettool, in the overlay only.
 repo=$(pwd)
 module=$(go list -m)
+# floor NAME PACKAGE...: a main package importing PACKAGE... for their
+# initialisers alone, and doing nothing.
+floor() {
+  local name=$1
+  shift
+  { printf 'package main\n\nimport (\n'; printf '\t_ "%s"\n' "$@"; printf ')\n\nfunc main() {}\n'; } > "$work/$name.go"
+}
+# What nettool links, but its main package and what no program may import.
+deps=$(go list -deps "${flags[@]:0:2}" ./cmd/nettool | grep -v -e '^vendor/' -e '^internal/' -e '^unsafe$' -e "^$module/cmd/nettool\$")
+libs=$(printf '%s\n' "$deps" | grep -v -e "^$module/" -e '/internal')
+own=$(printf '%s\n' "$deps" | grep "^$module/" | grep -v '/prefault$')
+prefault=$module/cmd/nettool/internal/prefault
 printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' > "$work/hello.go"
-{
-  printf 'package main\n\nimport (\n\t_ "%s/cmd/nettool/internal/prefault"\n' "$module"
-  printf '\t_ "%s"\n' github.com/urfave/cli/v2 github.com/miekg/dns github.com/prometheus-community/pro-bing
-  printf ')\n\nfunc main() {}\n'
-} > "$work/card.go"
-{
-  printf 'package main\n\nimport (\n\t_ "%s/cmd/nettool/internal/prefault"\n' "$module"
-  # Every package nettool links but its own, that a program may import.
-  go list -deps "${flags[@]:0:2}" ./cmd/nettool | grep -v -e "^$module" -e '^vendor/' -e '/internal' -e '^internal/' -e '^unsafe$' |
-    sed 's/.*/\t_ "&"/'
-  printf ')\n\nfunc main() {}\n'
-} > "$work/all.go"
-{
-  printf 'package main\n\nimport (\n\t_ "%s/cmd/nettool/internal/prefault"\n' "$module"
-  go list -deps "${flags[@]:0:2}" ./cmd/nettool | grep -v -e "^$module/cmd/nettool\$" -e '^vendor/' -e '^internal/' -e '^unsafe$' |
-    grep -v -e '/internal' -e "^$module/cmd/nettool/internal/" | sed 's/.*/\t_ "&"/'
-  go list -deps "${flags[@]:0:2}" ./cmd/nettool | grep "^$module/cmd/nettool/internal/" | grep -v prefault | sed 's/.*/\t_ "&"/'
-  printf ')\n\nfunc main() {}\n'
-} > "$work/pkgs.go"
+floor card "$prefault" github.com/urfave/cli/v2 github.com/miekg/dns github.com/prometheus-community/pro-bing
+# shellcheck disable=SC2086 # one package a word
+floor all "$prefault" $libs
+# shellcheck disable=SC2086
+floor pkgs "$prefault" $libs $own
 for p in hello card all pkgs; do
   printf '{"Replace": {"%s/cmd/nettool/startfloor%s/main.go": "%s/%s.go"}}\n' "$repo" "$p" "$work" "$p" > "$work/$p.json"
   timeout 300 go build -overlay "$work/$p.json" "${flags[@]}" -o "$work/floor-$p" "./cmd/nettool/startfloor$p"
