@@ -11,6 +11,11 @@
 #                          httpget, serve, exporter, probe/..., interrupt), all
 #                          but the command's main package, doing nothing
 #   start_nettool_version  nettool --version
+#   start_go_install_resolve  the same lookup by the binary a plain `go install`
+#                          gives on this machine: `go build` with no flags and
+#                          the machine's own CGO_ENABLED (1 where a C compiler
+#                          is found: libc linked in dynamically)
+#   start_go_install_static_resolve  the same with CGO_ENABLED=0 only, no tags
 # each against one whole kdig lookup and one whole curl GET, with nettool's
 # own lookup and GET in the same hyperfine run. The floor binaries are built
 # with the release flags through `go build -overlay` (nothing is written into
@@ -42,6 +47,15 @@ if [ -z "${NETTOOL:-}" ]; then
   go build "${flags[@]}" -o "$work/nettool" ./cmd/nettool
   NETTOOL="$work/nettool"
 fi
+
+# What `go install github.com/nettool/nettool/cmd/nettool@...` builds: no
+# flags, and the CGO_ENABLED the go command picks here when it is not set.
+cgo_default=$(env -u CGO_ENABLED go env CGO_ENABLED)
+log "building nettool as a plain go install does (CGO_ENABLED=$cgo_default), and with CGO_ENABLED=0 alone"
+env -u CGO_ENABLED timeout 300 go build -o "$work/nettool-install" ./cmd/nettool
+timeout 300 go build -o "$work/nettool-install-static" ./cmd/nettool
+# A dynamically linked binary names its loader (PT_INTERP) near its start.
+if head -c 16384 "$work/nettool-install" | grep -aq -e '/ld-linux' -e '/ld-musl'; then linkage='dynamically linked'; else linkage='static'; fi
 
 # The floor programs. Those importing prefault (internal to cmd/nettool) sit
 # under cmd/nettool, in the overlay only.
@@ -94,7 +108,9 @@ log "hyperfine, ${RUNS:-200} runs each"
 timeout 600 hyperfine -N --warmup 20 --runs "${RUNS:-200}" --export-json "$work/h.json" \
   "$work/floor-hello" "$work/floor-card" "$work/floor-all" "$work/floor-pkgs" "$NETTOOL --version" \
   "$NETTOOL resolve www.example.test A @127.0.0.1:$port --short" "kdig @127.0.0.1 -p $port www.example.test A +short" \
-  "$NETTOOL get -b $url/ip" "curl -s -o /dev/null $url/ip" >&2
+  "$NETTOOL get -b $url/ip" "curl -s -o /dev/null $url/ip" \
+  "$work/nettool-install resolve www.example.test A @127.0.0.1:$port --short" \
+  "$work/nettool-install-static resolve www.example.test A @127.0.0.1:$port --short" >&2
 med() { jq -r ".results[$1].median * 1000" "$work/h.json"; }
 kd=$(med 6); cu=$(med 8)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -110,3 +126,5 @@ line start_nettool_version "$(med 4)" "nettool --version"
 line start_nettool_resolve "$(med 5)" "nettool resolve NAME A @127.0.0.1 --short, the same run (target <= 1.00 kdig)"
 awk -v v="$(med 7)" -v c="$cu" -v load="$load" 'BEGIN {
   printf "start_nettool_get\t%.2f\tcurl\t%.2f\tms\t%.2f\tnettool get -b URL/ip against curl -s -o /dev/null, the same run (target <= 0.5); load average %s\n", v, c, v / c, load }'
+line start_go_install_resolve "$(med 9)" "the same lookup by a plain go install build (no flags, CGO_ENABLED=$cgo_default: $linkage, urfave's docs code in); against the release build: $(awk -v a="$(med 9)" -v b="$(med 5)" 'BEGIN { printf "%+.2f ms", a - b }')"
+line start_go_install_static_resolve "$(med 10)" "the same by go build with CGO_ENABLED=0 alone (static, urfave's docs code in); against the release build: $(awk -v a="$(med 10)" -v b="$(med 5)" 'BEGIN { printf "%+.2f ms", a - b }')"
