@@ -203,12 +203,8 @@ func uncategorise(cmd *cli.Command) {
 		uncategorise(sub)
 	}
 	for _, f := range cmd.Flags {
-		v := reflect.ValueOf(f)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			continue
-		}
-		if c := v.Elem().FieldByName("Category"); c.IsValid() && c.Kind() == reflect.String && c.CanSet() {
-			c.SetString("")
+		if ff := fieldsOf(f); ff.category != nil {
+			*ff.category = ""
 		}
 	}
 }
@@ -484,15 +480,10 @@ func (e *appEnv) flagSource(c *cli.Context, name string) int {
 
 // flagEnvVars returns the variables of a flag, the command's own first.
 func flagEnvVars(f cli.Flag) []string {
-	v := reflect.ValueOf(plainFlag(f))
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil
+	if ff := fieldsOf(plainFlag(f)); ff.envVars != nil {
+		return *ff.envVars
 	}
-	field := v.Elem().FieldByName("EnvVars")
-	if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
-		return nil
-	}
-	return field.Interface().([]string)
+	return nil
 }
 
 // givenOnCommandLine reports whether a flag called one of names appears in
@@ -551,26 +542,61 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // NETTOOL_<COMMAND>_<FLAG> variable, ahead of any it already has.
 func addEnvVars(flags []cli.Flag, path string) {
 	for _, f := range flags {
-		v := reflect.ValueOf(f)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			continue
-		}
-		field := v.Elem().FieldByName("EnvVars")
-		if !field.IsValid() || field.Type() != reflect.TypeOf([]string(nil)) {
-			continue
-		}
 		// The Name field, not f.Names(): urfave runs a regexp over every
 		// name there, and this is done for every flag on every run.
-		nameField := v.Elem().FieldByName("Name")
-		if !nameField.IsValid() || nameField.Kind() != reflect.String {
+		ff := fieldsOf(f)
+		if ff.envVars == nil || ff.name == nil {
 			continue
 		}
-		name := envName(path, nameField.String())
-		cur := field.Interface().([]string)
-		if !contains(cur, name) {
-			field.Set(reflect.ValueOf(append([]string{name}, cur...)))
+		name := envName(path, *ff.name)
+		if cur := *ff.envVars; !contains(cur, name) {
+			*ff.envVars = append(append(make([]string, 0, len(cur)+1), name), cur...)
 		}
 	}
+}
+
+// flagFields points at the fields of a flag that nettool sets for every
+// flag of a run (nil where the flag has none).
+type flagFields struct {
+	name, category *string
+	envVars        *[]string
+}
+
+// fieldsOf finds them without reflection for urfave's flag types that
+// nettool uses (reflection's FieldByName was a fifth of a run's set-up),
+// and with it for any other.
+func fieldsOf(f cli.Flag) flagFields {
+	switch t := f.(type) {
+	case *cli.BoolFlag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	case *cli.StringFlag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	case *cli.IntFlag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	case *cli.DurationFlag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	case *cli.StringSliceFlag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	case *cli.Float64Flag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	case *cli.GenericFlag:
+		return flagFields{&t.Name, &t.Category, &t.EnvVars}
+	}
+	var ff flagFields
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return ff
+	}
+	if x := v.Elem().FieldByName("Name"); x.IsValid() && x.Kind() == reflect.String && x.CanAddr() {
+		ff.name = x.Addr().Interface().(*string)
+	}
+	if x := v.Elem().FieldByName("Category"); x.IsValid() && x.Kind() == reflect.String && x.CanAddr() {
+		ff.category = x.Addr().Interface().(*string)
+	}
+	if x := v.Elem().FieldByName("EnvVars"); x.IsValid() && x.Type() == reflect.TypeOf([]string(nil)) && x.CanAddr() {
+		ff.envVars = x.Addr().Interface().(*[]string)
+	}
+	return ff
 }
 
 // envName names the variable of a flag of the command at path ("" for the
@@ -579,15 +605,21 @@ func envName(path, flag string) string {
 	if path != "" {
 		flag = path + "_" + flag
 	}
-	return envPrefix + strings.Map(func(r rune) rune {
+	// Every rune of the name becomes one byte, so one buffer of the
+	// name's length holds them (strings.Map made two strings a flag).
+	b := make([]byte, len(envPrefix), len(envPrefix)+len(flag))
+	copy(b, envPrefix)
+	for _, r := range flag {
 		switch {
 		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
+			b = append(b, byte(r-'a'+'A'))
 		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			return r
+			b = append(b, byte(r))
+		default:
+			b = append(b, '_')
 		}
-		return '_'
-	}, flag)
+	}
+	return string(b)
 }
 
 func contains(list []string, s string) bool {
