@@ -480,7 +480,7 @@ func (e *appEnv) flagSource(c *cli.Context, name string) int {
 
 // flagEnvVars returns the variables of a flag, the command's own first.
 func flagEnvVars(f cli.Flag) []string {
-	if ff := fieldsOf(plainFlag(f)); ff.envVars != nil {
+	if ff := fieldsOf(f); ff.envVars != nil {
 		return *ff.envVars
 	}
 	return nil
@@ -563,9 +563,10 @@ type flagFields struct {
 }
 
 // fieldsOf finds them without reflection for urfave's flag types that
-// nettool uses (reflection's FieldByName was a fifth of a run's set-up),
-// and with it for any other.
+// nettool uses, wrapped or not (reflection's FieldByName was a fifth of a
+// run's set-up), and with it for any other.
 func fieldsOf(f cli.Flag) flagFields {
+	f = plainFlag(f)
 	switch t := f.(type) {
 	case *cli.BoolFlag:
 		return flagFields{&t.Name, &t.Category, &t.EnvVars}
@@ -587,15 +588,16 @@ func fieldsOf(f cli.Flag) flagFields {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return ff
 	}
-	if x := v.Elem().FieldByName("Name"); x.IsValid() && x.Kind() == reflect.String && x.CanAddr() {
-		ff.name = x.Addr().Interface().(*string)
+	field := func(name string, typ reflect.Type) any {
+		if x := v.Elem().FieldByName(name); x.IsValid() && x.Type() == typ && x.CanSet() {
+			return x.Addr().Interface()
+		}
+		return nil
 	}
-	if x := v.Elem().FieldByName("Category"); x.IsValid() && x.Kind() == reflect.String && x.CanAddr() {
-		ff.category = x.Addr().Interface().(*string)
-	}
-	if x := v.Elem().FieldByName("EnvVars"); x.IsValid() && x.Type() == reflect.TypeOf([]string(nil)) && x.CanAddr() {
-		ff.envVars = x.Addr().Interface().(*[]string)
-	}
+	str := reflect.TypeFor[string]()
+	ff.name, _ = field("Name", str).(*string)
+	ff.category, _ = field("Category", str).(*string)
+	ff.envVars, _ = field("EnvVars", reflect.TypeFor[[]string]()).(*[]string)
 	return ff
 }
 

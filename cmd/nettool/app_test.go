@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,40 @@ func TestLeafTakesHelpAsArgument(t *testing.T) {
 	out, _, code = runCLI(t, "argdump", "x", "-h")
 	if code != 0 || !strings.Contains(out, "USAGE") {
 		t.Fatalf("-h after an argument: code %d out %q", code, out)
+	}
+}
+
+// Every flag gets its command's variable first and loses its help category
+// on a run that prints no help, whatever its type: the types nettool uses
+// (found without reflection), the same wrapped with their names cached,
+// and a type it does not use (found by reflection).
+func TestFlagFieldsEveryType(t *testing.T) {
+	flags := []cli.Flag{
+		&cli.BoolFlag{Name: "b", Category: "C", EnvVars: []string{"OTHER"}},
+		&cli.StringFlag{Name: "s", Category: "C"},
+		&cli.IntFlag{Name: "i", Category: "C"},
+		&cli.DurationFlag{Name: "d", Category: "C"},
+		&cli.StringSliceFlag{Name: "ss", Category: "C"},
+		&cli.Float64Flag{Name: "f", Category: "C"},
+		&cli.GenericFlag{Name: "g", Category: "C"},
+		withCachedNames(&cli.BoolFlag{Name: "wrapped-b", Category: "C"}),
+		&cli.UintFlag{Name: "u", Category: "C"},
+	}
+	addEnvVars(flags, "serve dns")
+	addEnvVars(flags, "serve dns") // a second pass adds nothing
+	uncategorise(&cli.Command{Flags: flags})
+	for _, f := range flags {
+		name := namesOf(f)[0]
+		want := []string{envName("serve dns", name)}
+		if name == "b" {
+			want = append(want, "OTHER")
+		}
+		if got := flagEnvVars(f); !slices.Equal(got, want) {
+			t.Errorf("--%s: variables %q, want %q", name, got, want)
+		}
+		if c := fieldsOf(f).category; c == nil || *c != "" {
+			t.Errorf("--%s: category %v, want it cleared", name, c)
+		}
 	}
 }
 
