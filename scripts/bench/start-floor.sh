@@ -55,7 +55,10 @@ log "building nettool as a plain go install does (CGO_ENABLED=$cgo_default), and
 env -u CGO_ENABLED timeout 300 go build -o "$work/nettool-install" ./cmd/nettool
 timeout 300 go build -o "$work/nettool-install-static" ./cmd/nettool
 # A dynamically linked binary names its loader (PT_INTERP) near its start.
-if head -c 16384 "$work/nettool-install" | grep -aq -e '/ld-linux' -e '/ld-musl'; then linkage='dynamically linked'; else linkage='static'; fi
+# (Read into a file first: under pipefail, grep -q leaving a pipe early
+# would fail the pipeline through head's SIGPIPE.)
+head -c 16384 "$work/nettool-install" > "$work/install-head"
+if grep -aq -e '/ld-linux' -e '/ld-musl' "$work/install-head"; then linkage='dynamically linked'; else linkage='static'; fi
 
 # The floor programs. Those importing prefault (internal to cmd/nettool) sit
 # under cmd/nettool, in the overlay only.
