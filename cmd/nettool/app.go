@@ -567,6 +567,11 @@ type flagFields struct {
 // run's set-up), and with it for any other.
 func fieldsOf(f cli.Flag) flagFields {
 	f = plainFlag(f)
+	var ff flagFields
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return ff // a nil flag has no fields to set
+	}
 	switch t := f.(type) {
 	case *cli.BoolFlag:
 		return flagFields{&t.Name, &t.Category, &t.EnvVars}
@@ -583,9 +588,7 @@ func fieldsOf(f cli.Flag) flagFields {
 	case *cli.GenericFlag:
 		return flagFields{&t.Name, &t.Category, &t.EnvVars}
 	}
-	var ff flagFields
-	v := reflect.ValueOf(f)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+	if v.Elem().Kind() != reflect.Struct {
 		return ff
 	}
 	field := func(name string, typ reflect.Type) any {
@@ -604,24 +607,33 @@ func fieldsOf(f cli.Flag) flagFields {
 // envName names the variable of a flag of the command at path ("" for the
 // shared ones): --http1.0 of get is NETTOOL_GET_HTTP1_0.
 func envName(path, flag string) string {
-	if path != "" {
-		flag = path + "_" + flag
-	}
 	// Every rune of the name becomes one byte, so one buffer of the
-	// name's length holds them (strings.Map made two strings a flag).
-	b := make([]byte, len(envPrefix), len(envPrefix)+len(flag))
-	copy(b, envPrefix)
-	for _, r := range flag {
+	// name's length holds them: one allocation (strings.Map and the
+	// concatenation made three).
+	var b strings.Builder
+	b.Grow(len(envPrefix) + len(path) + 1 + len(flag))
+	b.WriteString(envPrefix)
+	if path != "" {
+		writeEnvPart(&b, path)
+		b.WriteByte('_')
+	}
+	writeEnvPart(&b, flag)
+	return b.String()
+}
+
+// writeEnvPart writes s upper-cased, with '_' for each rune but a letter
+// or a digit.
+func writeEnvPart(b *strings.Builder, s string) {
+	for _, r := range s {
 		switch {
 		case r >= 'a' && r <= 'z':
-			b = append(b, byte(r-'a'+'A'))
+			b.WriteByte(byte(r - 'a' + 'A'))
 		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			b = append(b, byte(r))
+			b.WriteByte(byte(r))
 		default:
-			b = append(b, '_')
+			b.WriteByte('_')
 		}
 	}
-	return string(b)
 }
 
 func contains(list []string, s string) bool {

@@ -186,9 +186,9 @@ func TestLeafTakesHelpAsArgument(t *testing.T) {
 }
 
 // Every flag gets its command's variable first and loses its help category
-// on a run that prints no help, whatever its type: the types nettool uses
-// (found without reflection), the same wrapped with their names cached,
-// and a type it does not use (found by reflection).
+// on a run that prints no help, whatever its type: the types nettool uses,
+// one wrapped with its names cached, and a type it does not use (found by
+// reflection); a nil flag is left alone.
 func TestFlagFieldsEveryType(t *testing.T) {
 	flags := []cli.Flag{
 		&cli.BoolFlag{Name: "b", Category: "C", EnvVars: []string{"OTHER"}},
@@ -204,18 +204,38 @@ func TestFlagFieldsEveryType(t *testing.T) {
 	addEnvVars(flags, "serve dns")
 	addEnvVars(flags, "serve dns") // a second pass adds nothing
 	uncategorise(&cli.Command{Flags: flags})
+	type getters interface {
+		GetEnvVars() []string
+		GetCategory() string
+	}
 	for _, f := range flags {
 		name := namesOf(f)[0]
 		want := []string{envName("serve dns", name)}
 		if name == "b" {
 			want = append(want, "OTHER")
 		}
-		if got := flagEnvVars(f); !slices.Equal(got, want) {
+		// Read back through urfave's own getters, not through fieldsOf.
+		g := f.(getters)
+		if got := g.GetEnvVars(); !slices.Equal(got, want) {
 			t.Errorf("--%s: variables %q, want %q", name, got, want)
 		}
-		if c := fieldsOf(f).category; c == nil || *c != "" {
-			t.Errorf("--%s: category %v, want it cleared", name, c)
+		if c := g.GetCategory(); c != "" {
+			t.Errorf("--%s: category %q, want it cleared", name, c)
 		}
+		if got := flagEnvVars(f); !slices.Equal(got, want) {
+			t.Errorf("--%s: flagEnvVars %q, want %q", name, got, want)
+		}
+	}
+	var nilFlag *cli.StringFlag
+	if ff := fieldsOf(nilFlag); ff != (flagFields{}) {
+		t.Errorf("a nil flag: fields %+v, want none", ff)
+	}
+	addEnvVars([]cli.Flag{nilFlag}, "get") // must not panic
+}
+
+func TestEnvNameAllocations(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = envName("serve metrics", "config-reload-interval-seconds") }); n != 1 {
+		t.Errorf("envName made %v allocations for a long name, want 1", n)
 	}
 }
 
